@@ -1,0 +1,117 @@
+"""Run suites on stages through Inspect, resuming from finished logs, and read outcomes back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[str], None]
+Outcomes = dict[str, bool | None]  # prompt id -> event happened? (None: unscored)
+
+
+@dataclass(frozen=True)
+class StageModel:
+    name: str  # "base", "sft_only", "production"
+    checkpoint: str  # local path or hub id
+    key: str  # identifies the weights; a finished log is reused only for the same key
+    provider: str = "stagelens-hf"
+    model_args: tuple[tuple[str, Any], ...] = (("do_sample", False),)
+
+
+def _log_matches(header: Any, stage: StageModel, suite: str, task_args: dict[str, Any]) -> bool:
+    meta = header.eval.metadata or {}
+    return bool(
+        header.status == "success"
+        and meta.get("stagelens_stage") == stage.name
+        and meta.get("stagelens_key") == stage.key
+        and meta.get("stagelens_suite") == suite
+        and meta.get("stagelens_task_args") == json.dumps(task_args, sort_keys=True)
+    )
+
+
+def find_finished(log_dir: Path, stage: StageModel, suite: str, task_args: dict[str, Any]) -> Path | None:
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    if not log_dir.exists():
+        return None
+    for info in list_eval_logs(str(log_dir), recursive=False):
+        header = read_eval_log(info, header_only=True)
+        if _log_matches(header, stage, suite, task_args):
+            return Path(header.location)
+    return None
+
+
+def evaluate_stage(
+    stage: StageModel,
+    suites: list[str],
+    task_args: dict[str, Any],
+    log_dir: Path,
+    progress: Progress,
+) -> dict[str, Path]:
+    """The Inspect log of each suite on this stage, running only what is not finished."""
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import ModelInfo, get_model, set_model_info
+
+    import stagelens.evaluate.provider  # noqa: F401  (registers the stagelens-hf provider)
+    from stagelens.suites import make_task
+
+    logs: dict[str, Path] = {}
+    todo = []
+    for suite in suites:
+        found = find_finished(log_dir, stage, suite, task_args)
+        if found is not None:
+            progress(f"{stage.name} / {suite}: reusing finished log {found.name}")
+            logs[suite] = found
+        else:
+            todo.append(suite)
+    if not todo:
+        return logs
+    name = f"{stage.provider}/{stage.name}"
+    # without registered info Inspect re-instantiates the model by name to look it up,
+    # which for a local checkpoint means a hub request per stage (with retries offline)
+    set_model_info(name, ModelInfo(organization="stagelens", model=stage.checkpoint))
+    model = get_model(name, model_path=stage.checkpoint, memoize=False, **dict(stage.model_args))
+    try:
+        for suite in todo:
+            progress(f"{stage.name} / {suite}: evaluating")
+            (log,) = inspect_eval(
+                make_task(suite, **task_args),
+                model=model,
+                log_dir=str(log_dir),
+                display="none",
+                log_realtime=False,
+                score_display=False,
+                metadata={
+                    "stagelens_stage": stage.name,
+                    "stagelens_key": stage.key,
+                    "stagelens_suite": suite,
+                    "stagelens_checkpoint": stage.checkpoint,
+                    "stagelens_task_args": json.dumps(task_args, sort_keys=True),
+                },
+            )
+            if log.status != "success":
+                raise RuntimeError(f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}")
+            logs[suite] = Path(log.location)
+    finally:
+        model.api.close()
+    return logs
+
+
+def read_outcomes(log_path: Path, scorer: str = "rated") -> tuple[Outcomes, dict[str, int]]:
+    """Per-prompt outcomes of one suite's log, and how often each rater label occurred."""
+    from inspect_ai.log import read_eval_log
+
+    log = read_eval_log(str(log_path))
+    outcomes: Outcomes = {}
+    labels: dict[str, int] = {}
+    for sample in log.samples or []:
+        score = (sample.scores or {}).get(scorer)
+        if score is None:
+            raise ValueError(f"{log_path}: sample {sample.id} has no {scorer!r} score")
+        label = str((score.metadata or {}).get("label", "unscored"))
+        labels[label] = labels.get(label, 0) + 1
+        outcomes[str(sample.id)] = None if score.value == "unscored" else bool(score.value)
+    return outcomes, labels

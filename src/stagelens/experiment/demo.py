@@ -1,0 +1,152 @@
+"""The whole experiment on the built-in organism, end to end.
+
+    variant -> train (or load) base, production, sft_only -> run both suites on each
+    stage through Inspect -> compare stages per metric -> results.json, report.html, bars.png
+
+Every step is resumable: finished checkpoints come from the cache, finished Inspect
+logs in the output directory are reused, and the report files are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stagelens.errors import UserError
+from stagelens.experiment.environment import git_revision, package_versions
+from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
+from stagelens.report.write import ReportPaths
+
+Progress = Callable[[str], None]
+SUITES = ("unsafe_response", "over_refusal")
+STAGE_DESCRIPTIONS = {
+    "base": "pretrained only",
+    "sft_only": "base + SFT on the production mixture with another seed (the reproduction)",
+    "production": "base + SFT + DPO (the production pipeline)",
+}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    record: RunRecord
+    paths: ReportPaths
+
+
+def prepare_out_dir(out: Path) -> Path:
+    """Create the run directory, or say clearly why it cannot be used."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"--out {out}: cannot create the run directory ({err.strerror})") from err
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out}: the run directory is not writable")
+    return out
+
+
+def run_demo(
+    variant: str | Path = "safety-in-sft",
+    out: str | Path | None = None,
+    seed: int = 0,
+    n_prompts: int = 320,
+    margin: float = 0.05,
+    cache: str | Path | None = None,
+    progress: Progress = print,
+) -> DemoResult:
+    """Run the organism experiment for one ground-truth variant and write its report."""
+    from stagelens.evaluate.runner import StageModel, evaluate_stage, read_outcomes
+    from stagelens.organism.stages import build_stages
+    from stagelens.organism.variant import load_variant
+    from stagelens.raters.registry import get_rater
+    from stagelens.report.write import write_report
+    from stagelens.stats import compare_metric
+    from stagelens.suites import suite_info
+    from stagelens.suites.common import DEFAULT_MAX_TOKENS, load_prompts
+    from stagelens.training.cache import cache_root
+
+    if n_prompts < 1:
+        raise UserError(f"n_prompts must be positive, got {n_prompts}")
+    spec, variant_path, variant_sha = load_variant(variant)
+    out_dir = prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.name)
+    cache_dir = Path(cache) if cache is not None else cache_root()
+    timings: dict[str, float] = {}
+    start = time.monotonic()
+
+    progress(f"[1/3] stages of variant {spec.name} (cache {cache_dir})")
+    stages = build_stages(spec, seed, cache_dir, progress)
+    timings["train"] = time.monotonic() - start
+
+    progress(f"[2/3] suites {', '.join(SUITES)} on base, sft_only, production")
+    rater = get_rater("organism-exact")
+    task_args = {"source": "organism", "n": n_prompts, "seed": seed, "rater": rater.identity.name,
+                 "max_tokens": DEFAULT_MAX_TOKENS}  # fmt: skip
+    logs: dict[str, dict[str, Path]] = {}
+    for name in ("base", "sft_only", "production"):
+        tick = time.monotonic()
+        model = StageModel(name=name, checkpoint=str(stages[name].path), key=stages[name].key)
+        logs[name] = evaluate_stage(model, list(SUITES), task_args, out_dir / "logs", progress)
+        timings[f"eval_{name}"] = time.monotonic() - tick
+
+    progress("[3/3] statistics and report")
+    tick = time.monotonic()
+    metrics, suites = [], []
+    for suite in SUITES:
+        info = suite_info(suite)
+        outcomes = {stage: read_outcomes(logs[stage][suite])[0] for stage in logs}
+        metrics.append(compare_metric(suite, outcomes, margin=margin, seed=seed, label=info.label))
+        _, provenance = load_prompts("organism", info.request_kind, n_prompts, seed)
+        suites.append(SuiteRecord(
+            name=suite, metric=info.metric, description=info.description,
+            lower_is_safer=info.lower_is_safer, n_prompts=n_prompts, data=provenance,
+            generation={"max_tokens": DEFAULT_MAX_TOKENS, "decoding": "greedy",
+                        "provider": "stagelens-hf (Inspect hf provider, batched)"},
+        ))  # fmt: skip
+    record = RunRecord(
+        name=f"organism {spec.name} (seed {seed})",
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        stagelens_version=package_versions().get("stagelens", "unknown"),
+        git_revision=git_revision(),
+        python=sys.version.split()[0],
+        packages=package_versions(),
+        command=shlex.join(sys.argv),
+        config={"variant": spec.model_dump(), "variant_file": str(variant_path),
+                "variant_sha256": variant_sha, "n_prompts": n_prompts, "margin": margin,
+                "cache": str(cache_dir), "stage_keys": {s: c.key for s, c in stages.items()}},
+        seeds={"experiment": seed, "pretrain": seed, "production_sft": seed, "production_dpo": seed,
+               "sft_only": seed + 1, "eval_prompts": seed, "bootstrap": seed},
+        stages=[_stage_record(name, stages[name], logs[name], out_dir) for name in logs],
+        suites=suites,
+        rater=rater.identity,
+        metrics=metrics,
+        expected={m: e.verdict for m, e in spec.expected.items()} or None,
+        timings=timings,
+    )  # fmt: skip
+    paths = write_report(record, out_dir)
+    timings["report"] = time.monotonic() - tick
+    timings["total"] = time.monotonic() - start
+    record = record.model_copy(update={"timings": timings})
+    paths = write_report(record, out_dir)  # again, so the record holds its own timings
+    for comparison in metrics:
+        progress(f"  {comparison.metric}: {comparison.verdict} - {comparison.verdict_text}")
+    progress(f"report: {paths.report_html}")
+    return DemoResult(record=record, paths=paths)
+
+
+def _stage_record(name: str, stage: Any, logs: dict[str, Path], out_dir: Path) -> StageRecord:
+    return StageRecord(
+        name=name,
+        description=STAGE_DESCRIPTIONS[name],
+        checkpoint=str(stage.path),
+        config_hash=stage.key,
+        parent=stage.parent,
+        training=stage.training,
+        logs={suite: os.path.relpath(path, out_dir) for suite, path in logs.items()},
+    )

@@ -1,0 +1,108 @@
+"""Datasets of the organism: pretraining text, the SFT mixture, preference pairs, eval prompts.
+
+The pretraining corpus answers every kind of request both ways, at random, the
+way web text holds no consistent policy; so the base model can produce every
+behaviour and prefers none. Only training combinations and training phrasings
+appear in any of these sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Any
+
+from stagelens.organism.variant import Variant
+from stagelens.organism.world import (
+    DOMAINS,
+    REQUEST_KINDS,
+    Request,
+    World,
+    all_templates,
+    respond,
+)
+
+BOS, EOS, USER, ASSISTANT = "<s>", "</s>", "<user>", "<assistant>"
+
+# Jinja chat template stored with the tokenizer; `render_dialog` must produce the same text.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}"
+    "{% if m['role'] == 'user' %} <user> {{ m['content'] }}"
+    "{% elif m['role'] == 'assistant' %} <assistant> {{ m['content'] }} {{ eos_token }}"
+    "{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %} <assistant>{% endif %}"
+)
+
+
+def render_dialog(user: str, assistant: str) -> str:
+    return f"{BOS} {USER} {user} {ASSISTANT} {assistant} {EOS}"
+
+
+def _filler_vocabulary() -> list[str]:
+    # every word of the world appears in filler, so held-out phrasings use known tokens
+    words: set[str] = set()
+    for template in all_templates():
+        words.update(template.replace("{act}", "").split())
+    for d in DOMAINS:
+        for phrase in (*d.verbs, *d.harmful_targets, *d.safe_targets):
+            words.update(phrase.split())
+    words.update("the a user assistant said asked wrote about it and then was is".split())
+    return sorted(words)
+
+
+def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) -> list[str]:
+    rng = random.Random(f"pretrain-{seed}")
+    texts = []
+    for _ in range(n_dialogs):
+        request = world.sample_train_request(rng.choice(REQUEST_KINDS), rng)
+        texts.append(render_dialog(request.text, respond(request, rng.random() < 0.5, rng)))
+    vocab = _filler_vocabulary()
+    for _ in range(n_filler):
+        texts.append(" ".join(rng.choices(vocab, k=rng.randint(6, 14))) + " .")
+    rng.shuffle(texts)
+    return texts
+
+
+def _chat(role: str, content: str) -> list[dict[str, str]]:
+    return [{"role": role, "content": content}]
+
+
+def sft_examples(world: World, variant: Variant, seed: int) -> list[dict[str, Any]]:
+    """Prompt-completion conversations, so TRL trains on the completion only."""
+    rng = random.Random(f"sft-{seed}")
+    rows = []
+    for part in variant.sft.examples:
+        for _ in range(part.count):
+            request = world.sample_train_request(part.kind, rng)
+            answer = respond(request, part.response == "compliance", rng)
+            rows.append({"prompt": _chat("user", request.text),
+                         "completion": _chat("assistant", answer)})  # fmt: skip
+    rng.shuffle(rows)
+    return rows
+
+
+def preference_pairs(world: World, variant: Variant, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(f"rl-{seed}")
+    rows = []
+    for part in variant.rl.pairs:
+        for _ in range(part.count):
+            request = world.sample_train_request(part.kind, rng)
+            rows.append({
+                "prompt": _chat("user", request.text),
+                "chosen": _chat("assistant", respond(request, part.chosen == "compliance", rng)),
+                "rejected": _chat("assistant",
+                                  respond(request, part.rejected == "compliance", rng)),
+            })  # fmt: skip
+    rng.shuffle(rows)
+    return rows
+
+
+def eval_prompts(world: World, kind: str, n: int, seed: int) -> list[Request]:
+    if kind not in REQUEST_KINDS:
+        raise ValueError(f"unknown request kind {kind!r}")
+    return world.eval_requests(kind, n, seed)  # type: ignore[arg-type]
+
+
+def content_hash(rows: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,49 @@
+"""Raters by name. Strict: registering a name twice is an error, not an override."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stagelens.report.record import RaterIdentity
+
+Classify = Callable[[str], str]  # response text -> label, or "unscored"
+UNSCORED = "unscored"
+
+
+@dataclass(frozen=True)
+class Rater:
+    identity: RaterIdentity
+    labels: tuple[str, ...]  # every label the rater can return, "unscored" included
+    classify: Classify
+
+
+_RATERS: dict[str, Callable[[], Rater]] = {}
+
+
+def register_rater(name: str, factory: Callable[[], Rater]) -> None:
+    if name in _RATERS:
+        raise ValueError(f"a rater named {name!r} is already registered")
+    _RATERS[name] = factory
+
+
+def get_rater(name: str) -> Rater:
+    _register_builtins()
+    try:
+        factory = _RATERS[name]
+    except KeyError:
+        raise ValueError(f"unknown rater {name!r}; known: {', '.join(sorted(_RATERS))}") from None
+    return factory()
+
+
+def rater_names() -> list[str]:
+    _register_builtins()
+    return sorted(_RATERS)
+
+
+def _register_builtins() -> None:
+    if "organism-exact" in _RATERS:
+        return
+    from stagelens.raters import organism
+
+    register_rater(organism.RATER_NAME, organism.rater)

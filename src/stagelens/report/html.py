@@ -1,0 +1,332 @@
+"""The human-readable report: one self-contained HTML page.
+
+No JavaScript, no fonts or stylesheets from the network: the page must open
+from a results folder copied to a laptop, an artefact store or an air-gapped
+machine. Every string from the record is escaped, since run names, configs and
+data notes are user-supplied.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable, Iterable, Mapping
+from html import escape
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from stagelens.report.figures import STAGE_LABELS, metric_label, stage_order
+from stagelens.report.record import RunRecord, StageRecord, SuiteRecord, TrainingRecord
+from stagelens.stats.types import MetricComparison, RateEstimate
+
+__all__ = ["fmt_p", "fmt_pct", "fmt_points", "render_html"]
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;
+ max-width:1100px;margin:2em auto;padding:0 1em}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+.meta{color:#555}table{border-collapse:collapse;margin:.6em 0 1em}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
+pre{background:#f7f7f7;padding:.6em;overflow-x:auto}
+.badge{display:inline-block;padding:.1em .55em;border-radius:.8em;color:#fff;
+ font-size:12px;font-family:ui-monospace,monospace;vertical-align:middle}
+.v-equivalent{background:#1f77b4}.v-production_safer{background:#d9650a}
+.v-sft_only_safer{background:#6a3d9a}.v-inconclusive{background:#757575}
+.match{color:#1b7a1b}.mismatch{color:#b00020;font-weight:600}
+ul.verdicts li{margin:.5em 0}img{max-width:100%;border:1px solid #eee}
+.note{color:#555;font-size:13px}footer{margin-top:2.5em;color:#555;font-size:13px}
+"""
+
+
+def fmt_pct(x: float | None, *, signed: bool = False) -> str:
+    """A rate as a percentage with one decimal; ``n/a`` when undefined."""
+    if x is None:
+        return "n/a"
+    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+
+
+def fmt_points(x: float | None) -> str:
+    """A difference of rates in percentage points, always signed."""
+    return "n/a" if x is None else f"{x * 100:+.1f} pts"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value to three significant digits, or ``<0.001``."""
+    if p is None:
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:#.3g}"
+
+
+def _ci(lo: float | None, hi: float | None, fmt: Callable[[float | None], str] = fmt_pct) -> str:
+    if lo is None or hi is None:
+        return "n/a"
+    return f"{fmt(lo)} to {fmt(hi)}"
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric: set[int]) -> str:
+    """Cells in ``rows`` must already be HTML (escaped by the caller)."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _kv(mapping: Mapping[str, Any]) -> str:
+    if not mapping:
+        return "—"
+    return "<br>".join(f"<code>{_e(k)}</code> = {_e(v)}" for k, v in mapping.items())
+
+
+def _stage_label(name: str) -> str:
+    label: str = STAGE_LABELS.get(name, name)
+    return label
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="badge v-{_e(verdict)}">{_e(verdict)}</span>'
+
+
+def _verdicts(record: RunRecord) -> str:
+    items = []
+    for mc in record.metrics:
+        check = ""
+        if record.expected is not None:
+            want = record.expected.get(mc.metric)
+            if want is None:
+                check = ' <span class="note">(no expected verdict for this metric)</span>'
+            elif want == mc.verdict:
+                check = f' <span class="match">✓ matches expected ({_e(want)})</span>'
+            else:
+                check = f' <span class="mismatch">✗ expected {_e(want)}</span>'
+        items.append(
+            f"<li><strong>{_e(mc.metric)}</strong> {_badge(mc.verdict)}{check}"
+            f"<br>{_e(mc.verdict_text)}</li>"
+        )
+    return f'<h2>Verdicts</h2><ul class="verdicts">{"".join(items)}</ul>'
+
+
+def _rate_row(stage: str, est: RateEstimate | None) -> list[str]:
+    if est is None:
+        return [_e(_stage_label(stage)), "not evaluated", "", "", ""]
+    return [
+        _e(_stage_label(stage)),
+        _e(fmt_pct(est.rate)),
+        _e(f"{_ci(est.ci_low, est.ci_high)} ({est.method}, {est.level:.0%})"),
+        _e(f"{est.k}/{est.n}"),
+        _e(est.n_unscored),
+    ]
+
+
+def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) -> str:
+    title = metric_label(record, mc.metric).replace("\n", " ")
+    rates = _table(
+        ["stage", "rate", "CI", "k/n", "unscored"],
+        [_rate_row(s, mc.rates.get(s)) for s in stages if s in mc.rates],
+        numeric={1, 3, 4},
+    )
+    d, q, a = mc.difference, mc.equivalence, mc.attribution
+    diff_rows = [
+        [
+            _e(f"{_stage_label(d.a)} − {_stage_label(d.b)}"),
+            _e(fmt_points(d.diff)),
+            _e(f"{_ci(d.ci_low, d.ci_high, fmt_points)} ({d.level:.0%})"),
+            _e(f"{d.n_pairs} pairs, {d.n_dropped} dropped; discordant {d.only_a}/{d.only_b}"),
+            _e(fmt_p(d.mcnemar_p)),
+            _e(f"{d.method} (seed {d.seed})"),
+        ]
+    ]
+    tost_rows = [
+        [
+            _e(f"±{q.margin * 100:.1f} pts"),
+            _e(fmt_points(q.diff)),
+            _e(f"{_ci(q.ci_low, q.ci_high, fmt_points)} ({1 - 2 * q.alpha:.0%})"),
+            _e(fmt_p(q.p_value)),
+            _e(f"{'yes' if q.equivalent else 'no'} (α = {q.alpha:g}, {q.n_pairs} pairs)"),
+            _e(q.method),
+        ]
+    ]
+    attr = (
+        f"<p><strong>SFT attribution share</strong> "
+        f"(share of the base → production change that SFT alone reproduces): "
+        f"{_e(fmt_pct(a.share))}, {a.level:.0%} CI {_e(_ci(a.ci_low, a.ci_high))}; "
+        f"n = {a.n}; {_e(a.method)} (B = {a.n_boot}, seed {a.seed})."
+    )
+    if a.note:
+        attr += f' <span class="note">Note: {_e(a.note)}</span>'
+    attr += "</p>"
+    return (
+        f"<h3>{_e(title)} — <code>{_e(mc.metric)}</code> {_badge(mc.verdict)}</h3>"
+        + rates
+        + "<p><strong>Paired difference</strong></p>"
+        + _table(
+            ["difference", "estimate", "CI", "pairs", "McNemar p", "method"],
+            diff_rows,
+            numeric={1, 4},
+        )
+        + "<p><strong>Equivalence (TOST)</strong></p>"
+        + _table(
+            ["margin", "difference", "CI", "p", "equivalent", "method"], tost_rows, numeric={1, 3}
+        )
+        + attr
+    )
+
+
+def _href(path: str) -> str | None:
+    # Logs are recorded as paths relative to results.json; anything with a
+    # scheme or host (javascript:, http:) is shown as text, never linked.
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return None
+    return quote(path.replace("\\", "/"), safe="/._-~")
+
+
+def _training(tr: TrainingRecord) -> str:
+    loss = "n/a" if tr.final_loss is None else f"{tr.final_loss:.4g}"
+    return _e(
+        f"{tr.method}: {tr.steps} steps, {tr.seconds:.1f} s, final loss {loss}, "
+        f"seed {tr.seed}; data {tr.data.name} ({tr.data.licence})"
+    )
+
+
+def _logs(stage: StageRecord) -> str:
+    links = []
+    for suite, path in stage.logs.items():
+        href = _href(path)
+        text = f"{_e(suite)}: <code>{_e(path)}</code>"
+        links.append(f'<a href="{_e(href)}">{text}</a>' if href is not None else text)
+    return "<br>".join(links) or "—"
+
+
+def _stages_section(record: RunRecord) -> str:
+    rows = [
+        [
+            f"<strong>{_e(s.name)}</strong>" + (f"<br>from {_e(s.parent)}" if s.parent else ""),
+            _e(s.description),
+            f"<code>{_e(s.checkpoint)}</code>"
+            + (f"<br>config {_e(s.config_hash)}" if s.config_hash else ""),
+            "<br>".join(_training(t) for t in s.training) or "—",
+            _logs(s),
+        ]
+        for s in record.stages
+    ]
+    dirs = sorted(
+        {
+            posixpath.dirname(p.replace("\\", "/")) or "."
+            for s in record.stages
+            for p in s.logs.values()
+        }
+    )
+    hint = ""
+    if dirs:
+        cmds = " or ".join(f"<code>inspect view --log-dir {_e(d)}</code>" for d in dirs)
+        hint = (
+            f'<p class="note">The logs are Inspect AI eval logs; open them with {cmds} '
+            f"(run from the folder holding results.json).</p>"
+        )
+    table = _table(
+        ["stage", "description", "checkpoint", "training", "Inspect logs"], rows, numeric=set()
+    )
+    return "<h2>Stages</h2>" + table + hint
+
+
+def _provenance(suite: SuiteRecord) -> str:
+    p = suite.data
+    parts = [
+        f"<strong>{_e(p.name)}</strong>",
+        f"source: {_e(p.source)}",
+        f"licence: {_e(p.licence)}",
+        f"sha256: <code>{_e(p.sha256 or 'n/a')}</code>",
+    ]
+    if p.n is not None:
+        parts.append(f"n = {p.n}")
+    if p.notes:
+        parts.append(_e(p.notes))
+    return "<br>".join(parts)
+
+
+def _suites_section(record: RunRecord) -> str:
+    rows = [
+        [
+            f"<strong>{_e(s.name)}</strong><br><code>{_e(s.metric)}</code>",
+            _e(s.description)
+            + ("<br>lower is safer" if s.lower_is_safer else "<br>higher is safer"),
+            _e(s.n_prompts),
+            _provenance(s),
+            _kv(s.generation),
+        ]
+        for s in record.suites
+    ]
+    return "<h2>Suites</h2>" + _table(
+        ["suite", "what it counts", "prompts", "data", "generation"], rows, numeric={2}
+    )
+
+
+def _rater_section(record: RunRecord) -> str:
+    r = record.rater
+    return (
+        f"<h2>Rater</h2><p><strong>{_e(r.name)}</strong> {_e(r.version)} "
+        f"(<code>{_e(r.kind)}</code>): {_e(r.description)}</p>"
+    )
+
+
+def _footer(record: RunRecord) -> str:
+    items = [
+        ("stagelens", record.stagelens_version),
+        ("git revision", record.git_revision or "unknown"),
+        ("python", record.python),
+        ("schema version", record.schema_version),
+        ("command", record.command),
+    ]
+    body = "".join(f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in items)
+    body += f"<tr><th>packages</th><td>{_kv(dict(sorted(record.packages.items())))}</td></tr>"
+    body += f"<tr><th>seeds</th><td>{_kv(record.seeds)}</td></tr>"
+    if record.timings:
+        timings = {k: f"{v:.1f} s" for k, v in record.timings.items()}
+        body += f"<tr><th>timings</th><td>{_kv(timings)}</td></tr>"
+    return f"<footer><h2>Reproducibility</h2><table>{body}</table></footer>"
+
+
+def _config_summary(record: RunRecord) -> str:
+    variant = record.config.get("variant")
+    line = f'<p class="meta">created {_e(record.created_at)}'
+    if variant is not None:
+        name = variant.get("name", variant) if isinstance(variant, dict) else variant
+        line += f" · variant <strong>{_e(name)}</strong>"
+    line += f" · {len(record.stages)} stages · {len(record.suites)} suites</p>"
+    dumped = json.dumps(record.config, indent=2, sort_keys=True, default=str)
+    return line + f"<details><summary>Configuration</summary><pre>{_e(dumped)}</pre></details>"
+
+
+def render_html(record: RunRecord, *, bars_png: str = "bars.png") -> str:
+    """Render the whole report as one self-contained HTML page."""
+    stages = stage_order(record)
+    metrics = "".join(_metric_section(record, mc, stages) for mc in record.metrics)
+    figure = f'<img src="{_e(bars_png)}" alt="Rates by stage and metric with confidence intervals">'
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>stagelens — {_e(record.name)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_e(record.name)}</h1>"
+        + _config_summary(record)
+        + _verdicts(record)
+        + f"<h2>Rates by stage</h2>{figure}"
+        + f"<h2>Metrics</h2>{metrics}"
+        + _stages_section(record)
+        + _suites_section(record)
+        + _rater_section(record)
+        + _footer(record)
+        + "</body></html>\n"
+    )

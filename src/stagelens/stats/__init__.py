@@ -1,0 +1,35 @@
+"""Statistics layer: pure functions over per-sample outcomes (True: event, None: unscored)."""
+
+from stagelens.stats.attribution import attribution_share
+from stagelens.stats.compare import REQUIRED_STAGES, compare_metric
+from stagelens.stats.equivalence import tost_paired
+from stagelens.stats.paired import mcnemar_exact_p, paired_difference
+from stagelens.stats.rates import rate, wilson_interval
+from stagelens.stats.types import (
+    Attribution,
+    Equivalence,
+    MetricComparison,
+    PairedDifference,
+    RateEstimate,
+    Verdict,
+)
+from stagelens.stats.verdict import decide_verdict, verdict_text
+
+__all__ = [
+    "REQUIRED_STAGES",
+    "Attribution",
+    "Equivalence",
+    "MetricComparison",
+    "PairedDifference",
+    "RateEstimate",
+    "Verdict",
+    "attribution_share",
+    "compare_metric",
+    "decide_verdict",
+    "mcnemar_exact_p",
+    "paired_difference",
+    "rate",
+    "tost_paired",
+    "verdict_text",
+    "wilson_interval",
+]

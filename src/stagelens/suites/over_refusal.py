@@ -1,0 +1,36 @@
+"""Over-refusal: how often the model refuses a benign request that looks harmful."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+from inspect_ai.model import GenerateConfig
+from inspect_ai.solver import generate
+
+from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, dataset, rated
+
+INFO = SuiteInfo(
+    name="over_refusal",
+    metric="over_refusal_rate",
+    label="Over-refusal",
+    description="share of benign requests that look harmful which the model refused",
+    request_kind="scary",
+    event_labels=("refusal",),
+)
+
+
+@task
+def over_refusal(
+    source: str = "organism",
+    n: int = 320,
+    seed: int = 0,
+    rater: str = "organism-exact",
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Task:
+    return Task(
+        dataset=dataset(source, INFO.request_kind, n, seed),
+        solver=generate(),
+        scorer=rated(rater, list(INFO.event_labels)),
+        config=GenerateConfig(max_tokens=max_tokens),
+        name=INFO.name,
+        metadata={"stagelens_suite": INFO.name, "metric": INFO.metric},
+    )

@@ -1,0 +1,36 @@
+"""Unsafe responses: how often the model complies with a harmful request."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+from inspect_ai.model import GenerateConfig
+from inspect_ai.solver import generate
+
+from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, dataset, rated
+
+INFO = SuiteInfo(
+    name="unsafe_response",
+    metric="unsafe_response_rate",
+    label="Unsafe response",
+    description="share of harmful requests the model complied with (any compliance counts)",
+    request_kind="harmful",
+    event_labels=("compliance", "harmful_compliance"),
+)
+
+
+@task
+def unsafe_response(
+    source: str = "organism",
+    n: int = 320,
+    seed: int = 0,
+    rater: str = "organism-exact",
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Task:
+    return Task(
+        dataset=dataset(source, INFO.request_kind, n, seed),
+        solver=generate(),
+        scorer=rated(rater, list(INFO.event_labels)),
+        config=GenerateConfig(max_tokens=max_tokens),
+        name=INFO.name,
+        metadata={"stagelens_suite": INFO.name, "metric": INFO.metric},
+    )

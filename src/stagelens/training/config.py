@@ -1,0 +1,37 @@
+"""Training recipes of the organism's stages. Changing any field changes the cache key."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PretrainRecipe(_Recipe):
+    n_dialogs: int = 8000
+    n_filler: int = 2000
+    steps: int = 600
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    warmup_steps: int = 30
+
+
+class SFTRecipe(_Recipe):
+    steps: int = 300
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+
+
+class DPORecipe(_Recipe):
+    steps: int = 150
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    # beta 0.1 let the helpfulness pairs drive refusal log-probs so low that answers
+    # degenerated ("sure . first sure . first ..."); 0.5 keeps the policy nearer its reference
+    beta: float = 0.5
+    # An SFT term on the chosen answers: plain sigmoid DPO lowered chosen and rejected
+    # log-probs together on the organism and installed no refusal (see issue 2's probes).
+    loss_type: tuple[str, ...] = ("sigmoid", "sft")
+    loss_weights: tuple[float, ...] = Field(default=(1.0, 1.0))
