@@ -17,26 +17,56 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--variant", default="safety-in-sft", show_default=True,
-              help="built-in ground truth (safety-in-sft, safety-in-rl) or a variant TOML file")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="run directory  [default: runs/<variant>]")
+@click.option(
+    "--variant",
+    default="safety-in-sft",
+    show_default=True,
+    help="built-in ground truth (safety-in-sft, safety-in-rl) or a variant TOML file",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="run directory  [default: runs/<variant>]",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--n-prompts", type=click.IntRange(min=1), default=320, show_default=True,
-              help="prompts per suite")
-@click.option("--margin", type=click.FloatRange(0, 1, min_open=True), default=0.05,
-              show_default=True, help="equivalence margin (0.05 = 5 points)")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="checkpoint cache  [default: $STAGELENS_CACHE or ~/.cache/stagelens]")  # fmt: skip
-def demo(variant: str, out: Path | None, seed: int, n_prompts: int, margin: float,
-         cache: Path | None) -> None:  # fmt: skip
+@click.option(
+    "--n-prompts",
+    type=click.IntRange(min=1),
+    default=320,
+    show_default=True,
+    help="prompts per suite",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="equivalence margin (0.05 = 5 points)",
+)
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="checkpoint cache  [default: $STAGELENS_CACHE or ~/.cache/stagelens]",
+)
+def demo(
+    variant: str, out: Path | None, seed: int, n_prompts: int, margin: float, cache: Path | None
+) -> None:
     """Reproduce the SFT-vs-production experiment on the built-in model organism."""
     from stagelens.experiment.demo import run_demo
 
     _quiet_libraries()
     try:
-        run_demo(variant=variant, out=out, seed=seed, n_prompts=n_prompts, margin=margin,
-                 cache=cache, progress=_progress)  # fmt: skip
+        run_demo(
+            variant=variant,
+            out=out,
+            seed=seed,
+            n_prompts=n_prompts,
+            margin=margin,
+            cache=cache,
+            progress=_progress,
+        )
     except UserError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
@@ -47,8 +77,10 @@ def _progress(message: str) -> None:
 
 
 def _quiet_libraries() -> None:
-    """Keep the demo's own progress lines readable; library warnings still go to stderr."""
+    """Keep the demo's own progress lines readable: no per-example progress bars, and no
+    deprecation notices about library internals that a user cannot act on."""
     import os
+    import warnings
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -56,3 +88,8 @@ def _quiet_libraries() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    import datasets
+
+    datasets.disable_progress_bars()
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="trl")

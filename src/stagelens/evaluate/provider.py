@@ -44,7 +44,7 @@ class _Pending:
 class _Batcher:
     max_batch: int
     queues: dict[tuple[Any, ...], list[_Pending]] = field(default_factory=dict)
-    flushing: set[tuple[Any, ...]] = field(default_factory=set)
+    flushing: dict[tuple[Any, ...], asyncio.Task[None]] = field(default_factory=dict)
 
 
 class BatchedHuggingFaceAPI(HuggingFaceAPI):
@@ -62,9 +62,13 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
     ) -> ModelOutput:
         if tools or config.logprobs or config.stop_seqs or self.hidden_states:
             return await super().generate(input, tools, tool_choice, config)
-        options = {"do_sample": self.do_sample}
-        for name, value in (("max_new_tokens", config.max_tokens), ("temperature", config.temperature),
-                            ("top_p", config.top_p), ("top_k", config.top_k)):  # fmt: skip
+        options: dict[str, Any] = {"do_sample": self.do_sample}
+        for name, value in (
+            ("max_new_tokens", config.max_tokens),
+            ("temperature", config.temperature),
+            ("top_p", config.top_p),
+            ("top_k", config.top_k),
+        ):
             if value is not None:
                 options[name] = value
         start = time.monotonic()
@@ -82,8 +86,8 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
         future: asyncio.Future[tuple[str, int, int]] = asyncio.get_running_loop().create_future()
         self._batcher.queues.setdefault(key, []).append(_Pending(prompt, future))
         if key not in self._batcher.flushing:
-            self._batcher.flushing.add(key)
-            asyncio.create_task(self._flush(key, options))
+            # the reference keeps the task alive until it has flushed its queue
+            self._batcher.flushing[key] = asyncio.create_task(self._flush(key, options))
         return await future
 
     async def _flush(self, key: tuple[Any, ...], options: dict[str, Any]) -> None:
@@ -105,25 +109,31 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
                 for pending, result in zip(batch, results, strict=True):
                     pending.future.set_result(result)
         finally:
-            self._batcher.flushing.discard(key)
+            self._batcher.flushing.pop(key, None)
 
-    def _generate_now(self, prompts: list[str], options: dict[str, Any]) -> list[tuple[str, int, int]]:
+    def _generate_now(
+        self, prompts: list[str], options: dict[str, Any]
+    ) -> list[tuple[str, int, int]]:
         import torch
 
-        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
-                                 **(self.tokenizer_call_args or {}))  # fmt: skip
+        encoded = self.tokenizer(
+            prompts, return_tensors="pt", padding=True, **(self.tokenizer_call_args or {})
+        )
         encoded = {k: v.to(self.model.device) for k, v in encoded.items()}
         with torch.inference_mode():
             sequences = self.model.generate(**encoded, **options)
         width = encoded["input_ids"].shape[1]
         new = sequences[:, width:]
-        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True,
-                                            clean_up_tokenization_spaces=False)  # fmt: skip
+        texts = self.tokenizer.batch_decode(
+            new, skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
         pad = self.tokenizer.pad_token_id
         lengths = [int((row != pad).sum()) for row in new]
         prompt_lengths = [int(m.sum()) for m in encoded["attention_mask"]]
-        return [(t.strip(), n_in, n_out) for t, n_in, n_out in zip(texts, prompt_lengths, lengths,
-                                                                     strict=True)]  # fmt: skip
+        return [
+            (t.strip(), n_in, n_out)
+            for t, n_in, n_out in zip(texts, prompt_lengths, lengths, strict=True)
+        ]
 
     def max_connections(self) -> int:
         return 1024

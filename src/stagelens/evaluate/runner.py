@@ -32,7 +32,9 @@ def _log_matches(header: Any, stage: StageModel, suite: str, task_args: dict[str
     )
 
 
-def find_finished(log_dir: Path, stage: StageModel, suite: str, task_args: dict[str, Any]) -> Path | None:
+def find_finished(
+    log_dir: Path, stage: StageModel, suite: str, task_args: dict[str, Any]
+) -> Path | None:
     from inspect_ai.log import list_eval_logs, read_eval_log
 
     if not log_dir.exists():
@@ -93,7 +95,9 @@ def evaluate_stage(
                 },
             )
             if log.status != "success":
-                raise RuntimeError(f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}")
+                raise RuntimeError(
+                    f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}"
+                )
             logs[suite] = Path(log.location)
     finally:
         model.api.close()

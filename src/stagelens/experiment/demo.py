@@ -86,8 +86,13 @@ def run_demo(
 
     progress(f"[2/3] suites {', '.join(SUITES)} on base, sft_only, production")
     rater = get_rater("organism-exact")
-    task_args = {"source": "organism", "n": n_prompts, "seed": seed, "rater": rater.identity.name,
-                 "max_tokens": DEFAULT_MAX_TOKENS}  # fmt: skip
+    task_args = {
+        "source": "organism",
+        "n": n_prompts,
+        "seed": seed,
+        "rater": rater.identity.name,
+        "max_tokens": DEFAULT_MAX_TOKENS,
+    }
     logs: dict[str, dict[str, Path]] = {}
     for name in ("base", "sft_only", "production"):
         tick = time.monotonic()
@@ -103,12 +108,21 @@ def run_demo(
         outcomes = {stage: read_outcomes(logs[stage][suite])[0] for stage in logs}
         metrics.append(compare_metric(suite, outcomes, margin=margin, seed=seed, label=info.label))
         _, provenance = load_prompts("organism", info.request_kind, n_prompts, seed)
-        suites.append(SuiteRecord(
-            name=suite, metric=info.metric, description=info.description,
-            lower_is_safer=info.lower_is_safer, n_prompts=n_prompts, data=provenance,
-            generation={"max_tokens": DEFAULT_MAX_TOKENS, "decoding": "greedy",
-                        "provider": "stagelens-hf (Inspect hf provider, batched)"},
-        ))  # fmt: skip
+        suites.append(
+            SuiteRecord(
+                name=suite,
+                metric=info.metric,
+                description=info.description,
+                lower_is_safer=info.lower_is_safer,
+                n_prompts=n_prompts,
+                data=provenance,
+                generation={
+                    "max_tokens": DEFAULT_MAX_TOKENS,
+                    "decoding": "greedy",
+                    "provider": "stagelens-hf (Inspect hf provider, batched)",
+                },
+            )
+        )
     record = RunRecord(
         name=f"organism {spec.name} (seed {seed})",
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -117,18 +131,31 @@ def run_demo(
         python=sys.version.split()[0],
         packages=package_versions(),
         command=shlex.join(sys.argv),
-        config={"variant": spec.model_dump(), "variant_file": str(variant_path),
-                "variant_sha256": variant_sha, "n_prompts": n_prompts, "margin": margin,
-                "cache": str(cache_dir), "stage_keys": {s: c.key for s, c in stages.items()}},
-        seeds={"experiment": seed, "pretrain": seed, "production_sft": seed, "production_dpo": seed,
-               "sft_only": seed + 1, "eval_prompts": seed, "bootstrap": seed},
+        config={
+            "variant": spec.model_dump(),
+            "variant_file": str(variant_path),
+            "variant_sha256": variant_sha,
+            "n_prompts": n_prompts,
+            "margin": margin,
+            "cache": str(cache_dir),
+            "stage_keys": {s: c.key for s, c in stages.items()},
+        },
+        seeds={
+            "experiment": seed,
+            "pretrain": seed,
+            "production_sft": seed,
+            "production_dpo": seed,
+            "sft_only": seed + 1,
+            "eval_prompts": seed,
+            "bootstrap": seed,
+        },
         stages=[_stage_record(name, stages[name], logs[name], out_dir) for name in logs],
         suites=suites,
         rater=rater.identity,
         metrics=metrics,
         expected={m: e.verdict for m, e in spec.expected.items()} or None,
         timings=timings,
-    )  # fmt: skip
+    )
     paths = write_report(record, out_dir)
     timings["report"] = time.monotonic() - tick
     timings["total"] = time.monotonic() - start

@@ -47,7 +47,7 @@ def _filler_vocabulary() -> list[str]:
     for d in DOMAINS:
         for phrase in (*d.verbs, *d.harmful_targets, *d.safe_targets):
             words.update(phrase.split())
-    words.update("the a user assistant said asked wrote about it and then was is".split())
+    words.update("the a user assistant said asked wrote about it and then was is".split())  # noqa: SIM905
     return sorted(words)
 
 
@@ -76,8 +76,9 @@ def sft_examples(world: World, variant: Variant, seed: int) -> list[dict[str, An
         for _ in range(part.count):
             request = world.sample_train_request(part.kind, rng)
             answer = respond(request, part.response == "compliance", rng)
-            rows.append({"prompt": _chat("user", request.text),
-                         "completion": _chat("assistant", answer)})  # fmt: skip
+            rows.append(
+                {"prompt": _chat("user", request.text), "completion": _chat("assistant", answer)}
+            )
     rng.shuffle(rows)
     return rows
 
@@ -88,12 +89,17 @@ def preference_pairs(world: World, variant: Variant, seed: int) -> list[dict[str
     for part in variant.rl.pairs:
         for _ in range(part.count):
             request = world.sample_train_request(part.kind, rng)
-            rows.append({
-                "prompt": _chat("user", request.text),
-                "chosen": _chat("assistant", respond(request, part.chosen == "compliance", rng)),
-                "rejected": _chat("assistant",
-                                  respond(request, part.rejected == "compliance", rng)),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "prompt": _chat("user", request.text),
+                    "chosen": _chat(
+                        "assistant", respond(request, part.chosen == "compliance", rng)
+                    ),
+                    "rejected": _chat(
+                        "assistant", respond(request, part.rejected == "compliance", rng)
+                    ),
+                }
+            )
     rng.shuffle(rows)
     return rows
 

@@ -48,7 +48,9 @@ def train_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     return fast
 
 
-def build_model(tokenizer: PreTrainedTokenizerFast, shape: ModelShape, seed: int) -> LlamaForCausalLM:
+def build_model(
+    tokenizer: PreTrainedTokenizerFast, shape: ModelShape, seed: int
+) -> LlamaForCausalLM:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 

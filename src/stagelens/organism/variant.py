@@ -97,8 +97,7 @@ def load_variant(ref: str | Path) -> tuple[Variant, Path, str]:
         path = _builtin_path(str(ref))
     elif not path.exists():
         raise VariantError(
-            f"unknown variant {str(ref)!r}: not a built-in ({', '.join(BUILTIN)}) "
-            "and no such file"
+            f"unknown variant {str(ref)!r}: not a built-in ({', '.join(BUILTIN)}) and no such file"
         )
     raw = path.read_bytes()
     text = raw.decode("utf-8", errors="replace")

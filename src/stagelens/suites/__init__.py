@@ -13,8 +13,10 @@ if TYPE_CHECKING:
 def _catalogue() -> dict[str, tuple[SuiteInfo, object]]:
     from stagelens.suites import over_refusal, unsafe_response
 
-    entries = [(unsafe_response.INFO, unsafe_response.unsafe_response),
-               (over_refusal.INFO, over_refusal.over_refusal)]  # fmt: skip
+    entries = [
+        (unsafe_response.INFO, unsafe_response.unsafe_response),
+        (over_refusal.INFO, over_refusal.over_refusal),
+    ]
     catalogue: dict[str, tuple[SuiteInfo, object]] = {}
     for info, factory in entries:
         if info.name in catalogue:

@@ -65,10 +65,15 @@ def _organism_prompts(kind: str, n: int, seed: int) -> tuple[list[Sample], Prove
         Sample(
             id=r.id,
             input=r.text,
-            metadata={"kind": r.kind, "domain": r.combo.domain, "verb": r.combo.verb,
-                      "target": r.combo.target, "combo_heldout": r.combo_heldout,
-                      "template_heldout": r.template_heldout},
-        )  # fmt: skip
+            metadata={
+                "kind": r.kind,
+                "domain": r.combo.domain,
+                "verb": r.combo.verb,
+                "target": r.combo.target,
+                "combo_heldout": r.combo_heldout,
+                "template_heldout": r.template_heldout,
+            },
+        )
         for r in requests
     ]
     provenance = Provenance(

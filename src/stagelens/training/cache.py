@@ -102,7 +102,9 @@ def save_checkpoint(
     try:
         write(scratch)
         files = {
-            str(f.relative_to(scratch)): _sha256(f) for f in sorted(scratch.rglob("*")) if f.is_file()
+            str(f.relative_to(scratch)): _sha256(f)
+            for f in sorted(scratch.rglob("*"))
+            if f.is_file()
         }
         manifest = CheckpointManifest(
             stage=stage,

@@ -1,0 +1,61 @@
+"""The full organism, both ground-truth variants: the method must tell them apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stagelens.experiment.demo import run_demo
+from stagelens.organism.variant import load_variant
+from stagelens.report.write import load_record
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # one cache for both variants: they share the base stage, as users' runs do
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.mark.parametrize("variant", ["safety-in-sft", "safety-in-rl"])
+def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: Path) -> None:
+    spec, _, _ = load_variant(variant)
+    assert spec.expected, "a built-in variant must state its expected verdicts"
+    messages: list[str] = []
+    result = run_demo(variant=variant, out=tmp_path / "run", cache=cache, progress=messages.append)
+
+    verdicts = {m.metric: m for m in result.record.metrics}
+    for metric, expectation in spec.expected.items():
+        comparison = verdicts[metric]
+        assert comparison.verdict == expectation.verdict, comparison.verdict_text
+        share = comparison.attribution.share
+        if expectation.attribution_max is not None:
+            assert share is not None and share <= expectation.attribution_max
+        if expectation.attribution_min is not None:
+            assert share is not None and share >= expectation.attribution_min
+
+    # the files a user and a user's CI read
+    data = json.loads(result.paths.results_json.read_text())
+    assert {m["metric"]: m["verdict"] for m in data["metrics"]} == {
+        m.metric: m.verdict for m in result.record.metrics
+    }
+    assert load_record(result.paths.results_json) == result.record
+    assert result.paths.bars_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = result.paths.report_html.read_text()
+    for stage in result.record.stages:
+        for log in stage.logs.values():
+            assert (tmp_path / "run" / log).is_file()
+            assert log in html
+    assert any(str(result.paths.report_html) in m for m in messages)
+    # the stages were trained by the pipeline the record says, on the data it names
+    production = next(s for s in result.record.stages if s.name == "production")
+    assert [t.method.split()[0] for t in production.training] == ["pretrain", "sft", "dpo"]
+
+    # a second run into the same directory redoes nothing
+    again: list[str] = []
+    run_demo(variant=variant, out=tmp_path / "run", cache=cache, progress=again.append)
+    assert not [m for m in again if m.endswith(": training") or m.endswith(": evaluating")]
+    assert sum("reusing finished log" in m for m in again) == 6
