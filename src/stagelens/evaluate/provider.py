@@ -25,12 +25,10 @@ from inspect_ai.model import (
     GenerateConfig,
     ModelOutput,
     ModelUsage,
-    modelapi,
 )
 from inspect_ai.model._providers.hf import HuggingFaceAPI
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-PROVIDER = "stagelens-hf"
 GATHER_SECONDS = 0.02  # how long a batch waits for concurrent samples to join it
 
 
@@ -137,8 +135,3 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
 
     def max_connections(self) -> int:
         return 1024
-
-
-@modelapi(name=PROVIDER)
-def stagelens_hf() -> type[BatchedHuggingFaceAPI]:
-    return BatchedHuggingFaceAPI

@@ -42,8 +42,16 @@ def find_finished(
     for info in list_eval_logs(str(log_dir), recursive=False):
         header = read_eval_log(info, header_only=True)
         if _log_matches(header, stage, suite, task_args):
-            return Path(header.location)
+            return _local_path(header.location)
     return None
+
+
+def _local_path(location: str) -> Path:
+    """Inspect lists logs as URIs ("file:///..."); the record stores filesystem paths."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(location)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(location)
 
 
 def evaluate_stage(
@@ -57,7 +65,7 @@ def evaluate_stage(
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import ModelInfo, get_model, set_model_info
 
-    import stagelens.evaluate.provider  # noqa: F401  (registers the stagelens-hf provider)
+    import stagelens._registry  # noqa: F401  (registers the stagelens-hf provider)
     from stagelens.suites import make_task
 
     logs: dict[str, Path] = {}
@@ -98,7 +106,7 @@ def evaluate_stage(
                 raise RuntimeError(
                     f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}"
                 )
-            logs[suite] = Path(log.location)
+            logs[suite] = _local_path(log.location)
     finally:
         model.api.close()
     return logs

@@ -75,6 +75,11 @@ def run_demo(
     if n_prompts < 1:
         raise UserError(f"n_prompts must be positive, got {n_prompts}")
     spec, variant_path, variant_sha = load_variant(variant)
+    for suite in SUITES:  # before any training: the organism has a finite held-out pool
+        try:
+            load_prompts("organism", suite_info(suite).request_kind, n_prompts, seed)
+        except ValueError as err:
+            raise UserError(f"--n-prompts {n_prompts}: {err}") from err
     out_dir = prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.name)
     cache_dir = Path(cache) if cache is not None else cache_root()
     timings: dict[str, float] = {}
@@ -132,7 +137,7 @@ def run_demo(
         packages=package_versions(),
         command=shlex.join(sys.argv),
         config={
-            "variant": spec.model_dump(),
+            "variant": spec.model_dump(mode="json"),
             "variant_file": str(variant_path),
             "variant_sha256": variant_sha,
             "n_prompts": n_prompts,

@@ -100,7 +100,7 @@ def build_stages(
         }
         key = config_key(full)
         path = checkpoint_dir(cache, name, key)
-        manifest = load_manifest(path)
+        manifest = load_manifest(path, key)
         if manifest is not None:
             progress(f"{name}: cached checkpoint {path}")
             stages[name] = StageCheckpoint(name, path, key, parent, manifest.training, reused=True)
@@ -134,7 +134,7 @@ def build_stages(
                 steps=steps,
                 seconds=seconds,
                 final_loss=loss,
-                config=r.model_dump(),
+                config=r.model_dump(mode="json"),
                 data=_provenance("organism pretraining corpus", texts, seed, notes),
             ),
         )
@@ -156,7 +156,7 @@ def build_stages(
                     steps=steps,
                     seconds=seconds,
                     final_loss=loss,
-                    config=recipe.sft.model_dump(),
+                    config=recipe.sft.model_dump(mode="json"),
                     data=_provenance(f"{variant.name} SFT mixture", rows, run_seed, parts),
                 ),
             )
@@ -179,19 +179,29 @@ def build_stages(
                 steps=steps,
                 seconds=seconds,
                 final_loss=loss,
-                config=recipe.dpo.model_dump(),
+                config=recipe.dpo.model_dump(mode="json"),
                 data=_provenance(f"{variant.name} preference pairs", rows, seed, parts),
             ),
         )
 
-    mixture = {"sft": recipe.sft.model_dump(), "mixture": variant.sft.model_dump()}
-    shape = {"shape": recipe.shape.model_dump(), "pretrain": recipe.pretrain.model_dump()}
+    mixture = {
+        "sft": recipe.sft.model_dump(mode="json"),
+        "mixture": variant.sft.model_dump(mode="json"),
+    }
+    shape = {
+        "shape": recipe.shape.model_dump(mode="json"),
+        "pretrain": recipe.pretrain.model_dump(mode="json"),
+    }
     stage("base", None, {**shape, "seed": seed}, pretrain)
     stage("production_sft", "base", {**mixture, "seed": seed}, sft(seed))
     stage(
         "production",
         "production_sft",
-        {"dpo": recipe.dpo.model_dump(), "pairs": variant.rl.model_dump(), "seed": seed},
+        {
+            "dpo": recipe.dpo.model_dump(mode="json"),
+            "pairs": variant.rl.model_dump(mode="json"),
+            "seed": seed,
+        },
         dpo,
     )
     # the reproduction: the same mixture and recipe as production's SFT, another seed

@@ -80,13 +80,31 @@ def _builtin_path(name: str) -> Path:
     return Path(str(resources.files("stagelens.organism") / "variants" / f"{name}.toml"))
 
 
-def _line_of(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
-            return number
-        if stripped.strip("[]").split(".")[-1] == key and stripped.startswith("["):
-            return number
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The line of the field at a pydantic error location, e.g. ("rl", "pairs", 2, "kind").
+
+    An index selects the n-th ``[[table]]`` of that name, so an error in the third
+    preference part points at the third part, not at the first line holding the key.
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    start, path = 0, []
+    for part in loc:
+        if isinstance(part, int):
+            header = "[[" + ".".join(path) + "]]"
+            tables = [i for i, line in enumerate(lines) if line == header]
+            if part < len(tables):
+                start = tables[part]
+        else:
+            path.append(part)
+    if not path:
+        return None
+    key, table = path[-1], "[" + ".".join(path) + "]"
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if line.startswith(key) and line[len(key) :].lstrip().startswith("="):
+            return number + 1
+        if line in (table, f"[{table}]"):
+            return number + 1
     return None
 
 
@@ -95,9 +113,10 @@ def load_variant(ref: str | Path) -> tuple[Variant, Path, str]:
     path = Path(ref)
     if not path.suffix and str(ref) in BUILTIN:
         path = _builtin_path(str(ref))
-    elif not path.exists():
+    elif not path.is_file():
         raise VariantError(
-            f"unknown variant {str(ref)!r}: not a built-in ({', '.join(BUILTIN)}) and no such file"
+            f"unknown variant {str(ref)!r}: "
+            f"not a built-in ({', '.join(BUILTIN)}) and not a variant file"
         )
     raw = path.read_bytes()
     text = raw.decode("utf-8", errors="replace")
@@ -111,8 +130,7 @@ def load_variant(ref: str | Path) -> tuple[Variant, Path, str]:
         problems = []
         for e in err.errors():
             field = ".".join(str(p) for p in e["loc"])
-            keys = [p for p in e["loc"] if isinstance(p, str)]
-            line = _line_of(text, keys[-1]) if keys else None
+            line = _line_of(text, tuple(e["loc"]))
             where = f"{path}:{line}" if line else str(path)
             problems.append(f"{where}: field {field!r}: {e['msg']}")
         raise VariantError("invalid variant\n  " + "\n  ".join(problems)) from err

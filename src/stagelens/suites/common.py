@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import (
     Metric,
     SampleScore,
@@ -15,7 +17,7 @@ from inspect_ai.scorer import (
     metric,
     scorer,
 )
-from inspect_ai.solver import TaskState
+from inspect_ai.solver import TaskState, generate
 
 from stagelens.raters.registry import UNSCORED, get_rater
 from stagelens.report.record import Provenance
@@ -46,8 +48,8 @@ def register_source(name: str, source: PromptSource) -> None:
 
 
 def load_prompts(source: str, kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
-    if not _SOURCES:
-        register_source("organism", _organism_prompts)
+    if "organism" not in _SOURCES:
+        _SOURCES["organism"] = _organism_prompts
     try:
         loader = _SOURCES[source]
     except KeyError:
@@ -96,7 +98,9 @@ def _events(scores: list[SampleScore]) -> list[float]:
     return [float(s.score.value) for s in scores if s.score.value != UNSCORED]  # type: ignore[arg-type]
 
 
-@metric
+# Both metrics read unreduced scores: Inspect's default epoch reducer (mean) turns the
+# "unscored" string into 0.0, which would count an unscored answer as a non-event.
+@metric(scores="unreduced")
 def event_rate() -> Metric:
     """Share of scored samples with the event; unscored ones are left out, and counted below."""
 
@@ -107,7 +111,7 @@ def event_rate() -> Metric:
     return compute
 
 
-@metric
+@metric(scores="unreduced")
 def unscored() -> Metric:
     def compute(scores: list[SampleScore]) -> float:
         return float(len(scores) - len(_events(scores)))
@@ -134,3 +138,17 @@ def rated(rater: str, event_labels: list[str]) -> Scorer:
         )
 
     return score
+
+
+def single_turn_task(
+    info: SuiteInfo, source: str, n: int, seed: int, rater: str, max_tokens: int
+) -> Task:
+    """One prompt, one answer, rated: the shape of every single-prompt safety suite."""
+    return Task(
+        dataset=dataset(source, info.request_kind, n, seed),
+        solver=generate(),
+        scorer=rated(rater, list(info.event_labels)),
+        config=GenerateConfig(max_tokens=max_tokens),
+        name=info.name,
+        metadata={"stagelens_suite": info.name, "metric": info.metric},
+    )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
-from inspect_ai.solver import generate
 
-from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, dataset, rated
+from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, single_turn_task
 
 INFO = SuiteInfo(
     name="unsafe_response",
@@ -26,11 +24,4 @@ def unsafe_response(
     rater: str = "organism-exact",
     max_tokens: int = DEFAULT_MAX_TOKENS,
 ) -> Task:
-    return Task(
-        dataset=dataset(source, INFO.request_kind, n, seed),
-        solver=generate(),
-        scorer=rated(rater, list(INFO.event_labels)),
-        config=GenerateConfig(max_tokens=max_tokens),
-        name=INFO.name,
-        metadata={"stagelens_suite": INFO.name, "metric": INFO.metric},
-    )
+    return single_turn_task(INFO, source, n, seed, rater, max_tokens)

@@ -64,7 +64,7 @@ def checkpoint_dir(root: Path, stage: str, key: str) -> Path:
     return root / "checkpoints" / f"{stage}-{key}"
 
 
-def load_manifest(path: Path) -> CheckpointManifest | None:
+def load_manifest(path: Path, key: str | None = None) -> CheckpointManifest | None:
     """The manifest of a complete, intact checkpoint; None if none was ever written there."""
     if not path.exists():
         return None
@@ -76,6 +76,10 @@ def load_manifest(path: Path) -> CheckpointManifest | None:
         manifest = CheckpointManifest.model_validate_json(manifest_file.read_text())
     except (ValidationError, ValueError) as err:
         raise CheckpointCacheError(f"corrupt manifest {manifest_file}: {err}; {fix}") from err
+    if key is not None and manifest.key != key:
+        raise CheckpointCacheError(
+            f"checkpoint cache at {path} records key {manifest.key}, expected {key}; {fix}"
+        )
     for name, expected in manifest.files.items():
         file = path / name
         if not file.is_file():

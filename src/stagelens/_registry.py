@@ -1,0 +1,23 @@
+"""What stagelens registers with Inspect (entry point `inspect_ai`): its provider and tasks.
+
+Kept free of heavy imports: Inspect loads this when it resolves a `stagelens` name, and
+torch is imported only when a `stagelens-hf` model is actually created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.model import modelapi
+
+from stagelens.suites.over_refusal import over_refusal
+from stagelens.suites.unsafe_response import unsafe_response
+
+__all__ = ["over_refusal", "stagelens_hf", "unsafe_response"]
+
+
+@modelapi(name="stagelens-hf")
+def stagelens_hf() -> type[Any]:
+    from stagelens.evaluate.provider import BatchedHuggingFaceAPI
+
+    return BatchedHuggingFaceAPI

@@ -1,0 +1,30 @@
+"""Shared test helpers: scripted Inspect mock models that need no network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Script = Mapping[str, str]  # prompt text -> completion
+
+
+def _mock_output(text: str) -> Any:
+    from inspect_ai.model import ModelOutput, ModelUsage
+
+    output = ModelOutput.from_content(model="mockllm", content=text)
+    # with usage set, mockllm does not count tokens with tiktoken (which downloads its encoding)
+    output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+    return output
+
+
+def scripted_outputs(script: Script, default: str = "") -> Callable[..., Any]:
+    """A mockllm `custom_outputs` callable answering each prompt from `script`.
+
+    Answers are keyed by the prompt's text, not by call order, because Inspect runs
+    samples concurrently and the order in which they reach the model is not fixed.
+    """
+
+    def outputs(input: list[Any], tools: Any, tool_choice: Any, config: Any) -> Any:
+        return _mock_output(script.get(input[-1].text, default))
+
+    return outputs
