@@ -87,7 +87,7 @@ def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     preference part points at the third part, not at the first line holding the key.
     """
     lines = [line.strip() for line in text.splitlines()]
-    start, path = 0, []
+    start, path = 0, list[str]()
     for part in loc:
         if isinstance(part, int):
             header = "[[" + ".".join(path) + "]]"
