@@ -56,11 +56,12 @@ def main() -> None:
     print(f"cached:   {warm:6.1f} s wall (target <=  60 s)")
     print("training, per stage (uncached run):")
     for stage in record["stages"]:  # type: ignore[union-attr]
-        own = stage["training"][-1] if stage["training"] else None
-        if own:
+        # a stage's lineage starts with base's pretraining; show each stage's own steps
+        own = stage["training"] if stage["name"] == "base" else stage["training"][1:]
+        for step in own:
             print(
-                f"  {stage['name']:<11} {own['method']:<22} {own['steps']:>4} steps "
-                f"{own['seconds']:6.1f} s"
+                f"  {stage['name']:<11} {step['method']:<22} {step['steps']:>4} steps "
+                f"{step['seconds']:6.1f} s"
             )
     for label, rec in (("uncached", record), ("cached", warm_record)):
         timings = rec["timings"]  # type: ignore[index]
