@@ -60,15 +60,9 @@ def run_sft(
 
     with tempfile.TemporaryDirectory(prefix="stagelens-sft-") as scratch:
         args = SFTConfig(
-            output_dir=scratch,
-            max_steps=recipe.steps,
-            per_device_train_batch_size=recipe.batch_size,
-            learning_rate=recipe.learning_rate,
-            seed=seed,
-            data_seed=seed,
+            **_run_args(scratch, recipe, seed),
             max_length=tokenizer.model_max_length,
             completion_only_loss=True,
-            **_COMMON,
         )
         trainer = SFTTrainer(
             model=model,
@@ -77,11 +71,7 @@ def run_sft(
             processing_class=tokenizer,
             callbacks=[_progress_callback("sft", recipe.steps, progress)],
         )
-        start = time.monotonic()
-        _without_printer(trainer).train()
-        seconds = time.monotonic() - start
-    model.eval()
-    return recipe.steps, seconds, _final_loss(trainer.state.log_history)
+        return _fit(trainer, model, recipe.steps)
 
 
 def run_dpo(
@@ -100,17 +90,11 @@ def run_dpo(
 
     with tempfile.TemporaryDirectory(prefix="stagelens-dpo-") as scratch:
         args = DPOConfig(
-            output_dir=scratch,
-            max_steps=recipe.steps,
-            per_device_train_batch_size=recipe.batch_size,
-            learning_rate=recipe.learning_rate,
-            seed=seed,
-            data_seed=seed,
+            **_run_args(scratch, recipe, seed),
             beta=recipe.beta,
             loss_type=list(recipe.loss_type),
             loss_weights=list(recipe.loss_weights),
             max_length=tokenizer.model_max_length,
-            **_COMMON,
         )
         trainer = DPOTrainer(
             model=model,
@@ -121,17 +105,30 @@ def run_dpo(
             processing_class=tokenizer,
             callbacks=[_progress_callback("dpo", recipe.steps, progress)],
         )
-        start = time.monotonic()
-        _without_printer(trainer).train()
-        seconds = time.monotonic() - start
-    model.eval()
-    return recipe.steps, seconds, _final_loss(trainer.state.log_history)
+        return _fit(trainer, model, recipe.steps)
 
 
-def _without_printer(trainer: Any) -> Any:
-    """TRL prints every log dict; stagelens reports progress through its own callback."""
+def _run_args(scratch: str, recipe: SFTRecipe | DPORecipe, seed: int) -> dict[str, Any]:
+    return dict(
+        output_dir=scratch,
+        max_steps=recipe.steps,
+        per_device_train_batch_size=recipe.batch_size,
+        learning_rate=recipe.learning_rate,
+        seed=seed,
+        data_seed=seed,
+        **_COMMON,
+    )
+
+
+def _fit(trainer: Any, model: Any, steps: int) -> tuple[int, float, float | None]:
+    """Train, then report (steps, seconds, final loss) and leave the model in eval mode."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
+    # TRL prints every log dict; stagelens reports progress through its own callback
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
-    return trainer
+    start = time.monotonic()
+    trainer.train()
+    seconds = time.monotonic() - start
+    model.eval()
+    return steps, seconds, _final_loss(trainer.state.log_history)
