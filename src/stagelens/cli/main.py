@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -67,6 +68,62 @@ def demo(
             cache=cache,
             progress=_progress,
         )
+    except UserError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="run directory  [default: runs/<family>]",
+)
+@click.option("--offline", is_flag=True, help="skip checks that need the hub")
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="cache for converted GGUF files  [default: $STAGELENS_CACHE]",
+)
+def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None:
+    """Run an experiment spec: SFT the base (unless sft_only is given), evaluate, report."""
+    from stagelens.experiment.run import run_experiment
+
+    _quiet_libraries()
+    _user_errors(
+        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=_progress)
+    )
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="run directory  [default: runs/<family>]",
+)
+@click.option("--offline", is_flag=True, help="skip checks that need the hub")
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="cache for converted GGUF files  [default: $STAGELENS_CACHE]",
+)
+def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None:
+    """SFT the spec's base checkpoint with its recipe (works under `accelerate launch`)."""
+    from stagelens.experiment.run import sft_from_spec
+
+    _quiet_libraries()
+    _user_errors(lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=_progress))
+
+
+def _user_errors(call: Callable[[], object]) -> None:
+    try:
+        call()
     except UserError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)

@@ -15,9 +15,9 @@ Outcomes = dict[str, bool | None]  # prompt id -> event happened? (None: unscore
 @dataclass(frozen=True)
 class StageModel:
     name: str  # "base", "sft_only", "production"
-    checkpoint: str  # local path or hub id
+    checkpoint: str  # local path or hub id; with provider "inspect", an Inspect model string
     key: str  # identifies the weights; a finished log is reused only for the same key
-    provider: str = "stagelens-hf"
+    provider: str = "stagelens-hf"  # or "hf", or "inspect" (API models, vLLM servers, ...)
     model_args: tuple[tuple[str, Any], ...] = (("do_sample", False),)
 
 
@@ -79,11 +79,16 @@ def evaluate_stage(
             todo.append(suite)
     if not todo:
         return logs
-    name = f"{stage.provider}/{stage.name}"
-    # without registered info Inspect re-instantiates the model by name to look it up,
-    # which for a local checkpoint means a hub request per stage (with retries offline)
-    set_model_info(name, ModelInfo(organization="stagelens", model=stage.checkpoint))
-    model = get_model(name, model_path=stage.checkpoint, memoize=False, **dict(stage.model_args))
+    if stage.provider == "inspect":
+        model = get_model(stage.checkpoint, memoize=False, **dict(stage.model_args))
+    else:
+        name = f"{stage.provider}/{stage.name}"
+        # without registered info Inspect re-instantiates the model by name to look it up,
+        # which for a local checkpoint means a hub request per stage (with retries offline)
+        set_model_info(name, ModelInfo(organization="stagelens", model=stage.checkpoint))
+        model = get_model(
+            name, model_path=stage.checkpoint, memoize=False, **dict(stage.model_args)
+        )
     try:
         for suite in todo:
             progress(f"{stage.name} / {suite}: evaluating")
@@ -117,6 +122,8 @@ def read_outcomes(log_path: Path, scorer: str = "rated") -> tuple[Outcomes, dict
     from inspect_ai.log import read_eval_log
 
     log = read_eval_log(str(log_path))
+    # with several samples per prompt, each (prompt, epoch) is paired across stages
+    epochs = log.eval.config.epochs or 1
     outcomes: Outcomes = {}
     labels: dict[str, int] = {}
     for sample in log.samples or []:
@@ -125,5 +132,6 @@ def read_outcomes(log_path: Path, scorer: str = "rated") -> tuple[Outcomes, dict
             raise ValueError(f"{log_path}: sample {sample.id} has no {scorer!r} score")
         label = str((score.metadata or {}).get("label", "unscored"))
         labels[label] = labels.get(label, 0) + 1
-        outcomes[str(sample.id)] = None if score.value == "unscored" else bool(score.value)
+        key = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
+        outcomes[key] = None if score.value == "unscored" else bool(score.value)
     return outcomes, labels

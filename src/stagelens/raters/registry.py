@@ -44,6 +44,7 @@ def rater_names() -> list[str]:
 def _register_builtins() -> None:
     if "organism-exact" in _RATERS:
         return
-    from stagelens.raters import organism
+    from stagelens.raters import organism, refusal_strings
 
     register_rater(organism.RATER_NAME, organism.rater)
+    register_rater(refusal_strings.RATER_NAME, refusal_strings.rater)

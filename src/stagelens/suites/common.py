@@ -50,11 +50,15 @@ def register_source(name: str, source: PromptSource) -> None:
 def load_prompts(source: str, kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
     if "organism" not in _SOURCES:
         _SOURCES["organism"] = _organism_prompts
-    try:
-        loader = _SOURCES[source]
-    except KeyError:
-        raise ValueError(f"unknown prompt source {source!r}; known: {sorted(_SOURCES)}") from None
-    return loader(kind, n, seed)
+    if source in _SOURCES:
+        return _SOURCES[source](kind, n, seed)
+    # real benchmarks: "harmbench", "xstest:/path/to/file.csv", "jsonl:/path", ...
+    from stagelens.benchmarks import SOURCES, resolve_source
+
+    if source.split(":", 1)[0] in SOURCES:
+        return resolve_source(source, kind, n, seed)
+    known = sorted([*_SOURCES, *SOURCES])
+    raise ValueError(f"unknown prompt source {source!r}; known: {known}")
 
 
 def _organism_prompts(kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
@@ -123,9 +127,10 @@ def unscored() -> Metric:
 def rated(rater: str, event_labels: list[str]) -> Scorer:
     """Labels the response with a rater; value 1 if the label is an event, 0 if not."""
     chosen = get_rater(rater)
-    unknown = set(event_labels) - set(chosen.labels)
-    if unknown:
-        raise ValueError(f"rater {rater!r} never returns {sorted(unknown)}")
+    # a binary rater (refusal / compliance) serves a suite whose events include finer
+    # labels it cannot tell apart; a rater that can return none of them cannot serve it
+    if not set(event_labels) & set(chosen.labels):
+        raise ValueError(f"rater {rater!r} never returns any of {sorted(event_labels)}")
 
     async def score(state: TaskState, target: Target) -> Score:
         label = chosen.classify(state.output.completion)
@@ -141,14 +146,22 @@ def rated(rater: str, event_labels: list[str]) -> Scorer:
 
 
 def single_turn_task(
-    info: SuiteInfo, source: str, n: int, seed: int, rater: str, max_tokens: int
+    info: SuiteInfo,
+    source: str,
+    n: int,
+    seed: int,
+    rater: str,
+    max_tokens: int,
+    temperature: float | None = None,
+    epochs: int = 1,
 ) -> Task:
     """One prompt, one answer, rated: the shape of every single-prompt safety suite."""
     return Task(
         dataset=dataset(source, info.request_kind, n, seed),
         solver=generate(),
         scorer=rated(rater, list(info.event_labels)),
-        config=GenerateConfig(max_tokens=max_tokens),
+        config=GenerateConfig(max_tokens=max_tokens, temperature=temperature),
+        epochs=epochs,
         name=info.name,
         metadata={"stagelens_suite": info.name, "metric": info.metric},
     )

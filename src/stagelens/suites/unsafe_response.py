@@ -23,5 +23,9 @@ def unsafe_response(
     seed: int = 0,
     rater: str = "organism-exact",
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    temperature: float | None = None,
+    samples_per_prompt: int = 1,
 ) -> Task:
-    return single_turn_task(INFO, source, n, seed, rater, max_tokens)
+    return single_turn_task(
+        INFO, source, n, seed, rater, max_tokens, temperature, samples_per_prompt
+    )

@@ -24,7 +24,9 @@ class MixturePart(_Strict):
     """One dataset of the SFT mixture: a local JSONL file or a hub dataset id."""
 
     name: str
-    path: str | None = None  # local JSONL: {"messages": [...]} or {"prompt": ..., "completion": ...}
+    path: str | None = (
+        None  # local JSONL: {"messages": [...]} or {"prompt": ..., "completion": ...}
+    )
     hub: str | None = None  # hub dataset id (needs network)
     split: str = "train"
     weight: float = Field(default=1.0, gt=0)  # relative share of the mixture

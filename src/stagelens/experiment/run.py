@@ -1,0 +1,226 @@
+"""The experiment on a real model family, from a spec file.
+
+    spec -> validate (nothing written on failure) -> sft_only (given, or trained from base
+    with the spec's recipe) -> every suite on every stage through Inspect -> compare ->
+    results.json, report.html, bars.png
+
+Finished checkpoints and finished Inspect logs in the run directory are reused, so a
+rerun pays only for what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stagelens.errors import UserError
+from stagelens.experiment.environment import git_revision, package_versions
+from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
+from stagelens.report.write import ReportPaths
+
+if TYPE_CHECKING:
+    from stagelens.evaluate.runner import StageModel
+    from stagelens.spec import ExperimentSpec
+    from stagelens.spec.models import ModelRef
+
+Progress = Callable[[str], None]
+
+
+def stage_model(name: str, ref: ModelRef, cache: Path, temperature: float) -> StageModel:
+    """How Inspect reaches a stage's weights."""
+    from stagelens.evaluate.gguf import file_sha256, materialize_gguf
+    from stagelens.evaluate.runner import StageModel
+    from stagelens.training.cache import config_key
+
+    sampling: tuple[tuple[str, Any], ...] = (("do_sample", temperature > 0),)
+    provider = ref.provider or "stagelens-hf"
+    if ref.inspect is not None:
+        key = config_key({"inspect": ref.inspect, "args": ref.model_args})
+        return StageModel(name, ref.inspect, key, "inspect", tuple(ref.model_args.items()))
+    if ref.gguf is not None:
+        path = materialize_gguf(Path(ref.gguf), cache)
+        return StageModel(name, str(path), file_sha256(Path(ref.gguf))[:16], provider, sampling)
+    if ref.hub is not None:
+        args = (*sampling, ("revision", ref.revision)) if ref.revision else sampling
+        return StageModel(name, ref.hub, config_key({"hub": ref.hub, "rev": ref.revision}),
+                          provider, args)  # fmt: skip
+    assert ref.path is not None
+    return StageModel(name, ref.path, _dir_key(Path(ref.path)), provider, sampling)
+
+
+def _dir_key(path: Path) -> str:
+    from stagelens.training.cache import MANIFEST, config_key, load_manifest
+
+    if (path / MANIFEST).is_file():
+        manifest = load_manifest(path)
+        assert manifest is not None
+        return manifest.key
+    stats = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in path.iterdir())
+    return config_key({"dir": str(path.resolve()), "files": stats})
+
+
+def train_sft_only(spec: ExperimentSpec, out_dir: Path, cache: Path, progress: Progress) -> Any:
+    """SFT of the base with the spec's recipe (reused when already in the run directory)."""
+    from stagelens.training.sft import run_sft_recipe
+
+    base = next(s for s in spec.stages if s.name == "base").model
+    if base.inspect is not None:
+        raise UserError("stages.base.model: an 'inspect' model cannot be fine-tuned; give weights")
+    if base.gguf is not None:
+        from stagelens.evaluate.gguf import materialize_gguf
+
+        source = str(materialize_gguf(Path(base.gguf), cache))
+    else:
+        source = base.path or str(base.hub)
+    return run_sft_recipe(source, spec.sft, out_dir / "checkpoints" / "sft_only", progress=progress)
+
+
+def run_experiment(
+    spec_path: str | Path,
+    out: str | Path | None = None,
+    *,
+    offline: bool = False,
+    cache: str | Path | None = None,
+    progress: Progress = print,
+) -> tuple[RunRecord, ReportPaths]:
+    """Validate the spec, make sure sft_only exists, evaluate every stage, report."""
+    from stagelens.evaluate.runner import evaluate_stage, read_outcomes
+    from stagelens.experiment.demo import prepare_out_dir
+    from stagelens.raters.registry import get_rater
+    from stagelens.report.write import write_report
+    from stagelens.spec import load_spec, require_valid
+    from stagelens.stats import compare_metric
+    from stagelens.suites import suite_info
+    from stagelens.suites.common import load_prompts
+    from stagelens.training.cache import cache_root
+
+    spec = load_spec(spec_path)
+    require_valid(spec, offline=offline)
+    seed = spec.seeds[0]
+    for suite in spec.suites:  # prompt sources resolve before anything is written
+        try:
+            load_prompts(suite.source, suite_info(suite.name).request_kind, suite.n, seed)
+        except (ValueError, OSError) as err:
+            raise UserError(f"{spec_path}: suite {suite.name}: {err}") from err
+    out_dir = prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.family)
+    cache_dir = Path(cache) if cache is not None else cache_root()
+    start, timings = time.monotonic(), {}
+
+    stages: dict[str, tuple[ModelRef | None, Any]] = {s.name: (s.model, None) for s in spec.stages}
+    if spec.sft_only is not None:
+        stages["sft_only"] = (spec.sft_only, None)
+    else:
+        progress("sft_only: training the base with the spec's SFT recipe")
+        stages["sft_only"] = (None, train_sft_only(spec, out_dir, cache_dir, progress))
+    timings["sft"] = time.monotonic() - start
+
+    logs: dict[str, dict[str, Path]] = {}
+    models: dict[str, StageModel] = {}
+    for name, (ref, trained) in stages.items():
+        tick = time.monotonic()
+        for suite in spec.suites:
+            temperature = suite.temperature
+            if trained is not None:
+                model = trained_model(name, trained, spec, temperature)
+            else:
+                assert ref is not None
+                model = stage_model(name, ref, cache_dir, temperature)
+            models[name] = model
+            args = {"source": suite.source, "n": suite.n, "seed": seed, "rater": suite.rater,
+                    "max_tokens": suite.max_tokens, "temperature": temperature or None,
+                    "samples_per_prompt": suite.samples_per_prompt}  # fmt: skip
+            found = evaluate_stage(model, [suite.name], args, out_dir / "logs", progress)
+            logs.setdefault(name, {}).update(found)
+        timings[f"eval_{name}"] = time.monotonic() - tick
+
+    metrics, suites = [], []
+    for suite in spec.suites:
+        info = suite_info(suite.name)
+        outcomes = {stage: read_outcomes(logs[stage][suite.name])[0] for stage in logs}
+        metrics.append(compare_metric(suite.name, outcomes, margin=spec.margin, seed=seed,
+                                      label=info.label))  # fmt: skip
+        _, provenance = load_prompts(suite.source, info.request_kind, suite.n, seed)
+        suites.append(SuiteRecord(
+            name=suite.name, metric=info.metric, description=info.description,
+            lower_is_safer=info.lower_is_safer, n_prompts=provenance.n or 0, data=provenance,
+            generation={"max_tokens": suite.max_tokens, "temperature": suite.temperature,
+                        "samples_per_prompt": suite.samples_per_prompt},
+        ))  # fmt: skip
+    rater = get_rater(spec.suites[0].rater)
+    record = RunRecord(
+        name=f"{spec.family}",
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        stagelens_version=package_versions().get("stagelens", "unknown"),
+        git_revision=git_revision(),
+        python=sys.version.split()[0],
+        packages=package_versions(),
+        command=shlex.join(sys.argv),
+        config={"spec_file": str(spec_path), "spec": spec.model_dump(mode="json")},
+        seeds={"experiment": seed, "sft": spec.sft.seed, "bootstrap": seed},
+        stages=[
+            StageRecord(
+                name=name,
+                description=_describe(name, ref, trained),
+                checkpoint=models[name].checkpoint,
+                config_hash=models[name].key,
+                training=[trained.record] if trained is not None else [],
+                logs={s: os.path.relpath(p, out_dir) for s, p in logs[name].items()},
+            )
+            for name, (ref, trained) in stages.items()
+        ],
+        suites=suites,
+        rater=rater.identity,
+        metrics=metrics,
+        timings=timings,
+    )
+    timings["total"] = time.monotonic() - start
+    paths = write_report(record, out_dir)
+    for comparison in metrics:
+        progress(f"  {comparison.metric}: {comparison.verdict} - {comparison.verdict_text}")
+    progress(f"report: {paths.report_html}")
+    return record, paths
+
+
+def trained_model(name: str, trained: Any, spec: ExperimentSpec, temperature: float) -> StageModel:
+    """The SFT-only checkpoint stagelens trained, served like the base it came from."""
+    from stagelens.evaluate.runner import StageModel
+
+    base = next(s for s in spec.stages if s.name == "base").model
+    provider = base.provider or "stagelens-hf"
+    sampling = (("do_sample", temperature > 0),)
+    return StageModel(name, str(trained.checkpoint), trained.key, provider, sampling)
+
+
+def _describe(name: str, ref: ModelRef | None, trained: Any) -> str:
+    if trained is not None:
+        return "base + SFT with the spec's recipe (trained by stagelens)"
+    assert ref is not None
+    return f"{name}: {ref.describe()}"
+
+
+def sft_from_spec(
+    spec_path: str | Path,
+    out: str | Path | None = None,
+    *,
+    offline: bool = False,
+    cache: str | Path | None = None,
+    progress: Progress = print,
+) -> Any:
+    """`stagelens sft`: validate the spec, then SFT its base into <out>/checkpoints/sft_only."""
+    from stagelens.experiment.demo import prepare_out_dir
+    from stagelens.spec import load_spec, require_valid
+    from stagelens.training.cache import cache_root
+
+    spec = load_spec(spec_path)
+    require_valid(spec, offline=offline)
+    out_dir = prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.family)
+    cache_dir = Path(cache) if cache is not None else cache_root()
+    result = train_sft_only(spec, out_dir, cache_dir, progress)
+    progress(f"sft_only checkpoint: {result.checkpoint}")
+    return result

@@ -1,0 +1,197 @@
+"""The experiment spec: which checkpoints of one model family to compare, on which suites.
+
+A spec is a TOML file (see ``examples/``). Every table forbids unknown keys so that a typo
+(``pth`` for ``path``) fails at load time instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from stagelens.training.recipe import SFTRecipeSpec
+
+SuiteName = Literal["unsafe_response", "over_refusal"]
+Provider = Literal["stagelens-hf", "hf"]
+DEFAULT_PROVIDER: Provider = "stagelens-hf"
+
+# Stage names become Inspect model roles, file names and report columns: keep them plain.
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# stagelens itself produces this stage by fine-tuning `base`; a user stage may not take the name.
+SFT_ONLY = "sft_only"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelRef(_Strict):
+    """Where a checkpoint comes from: exactly one of ``path``, ``hub``, ``gguf``, ``inspect``."""
+
+    path: str | None = None  # local Hugging Face checkpoint directory
+    hub: str | None = None  # hub model id (needs network unless cached)
+    revision: str | None = None  # hub only: branch, tag or commit
+    gguf: str | None = None  # a .gguf file; its embedded tokenizer is used too
+    inspect: str | None = None  # any Inspect model string, e.g. "openai/gpt-4o-mini"
+    model_args: dict[str, Any] = Field(default_factory=dict)  # inspect only
+    # Which Inspect provider serves local weights; None means DEFAULT_PROVIDER.
+    provider: Provider | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelRef:
+        given = [k for k in ("path", "hub", "gguf", "inspect") if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = ", ".join(repr(k) for k in given) or "none"
+            raise ValueError(
+                "give exactly one of 'path', 'hub', 'gguf' or 'inspect' (found: " + found + ")"
+            )
+        for key in given:
+            if not str(getattr(self, key)).strip():
+                raise ValueError(f"{key!r} must not be empty")
+        if self.revision is not None and self.hub is None:
+            raise ValueError("'revision' only applies to 'hub' models")
+        if self.model_args and self.inspect is None:
+            raise ValueError("'model_args' only applies to 'inspect' models")
+        if self.provider is not None and self.inspect is not None:
+            # The Inspect string already names its provider ("openai/...", "vllm/...").
+            raise ValueError("'provider' does not apply to 'inspect' models")
+        if self.gguf is not None and not self.gguf.endswith(".gguf"):
+            raise ValueError("'gguf' must name a .gguf file")
+        return self
+
+    @property
+    def kind(self) -> Literal["path", "hub", "gguf", "inspect"]:
+        if self.path is not None:
+            return "path"
+        if self.hub is not None:
+            return "hub"
+        if self.gguf is not None:
+            return "gguf"
+        return "inspect"
+
+    @property
+    def is_local(self) -> bool:
+        """True when the weights are files on this machine (``path`` or ``gguf``)."""
+        return self.kind in ("path", "gguf")
+
+    @property
+    def effective_provider(self) -> Provider | None:
+        """The provider serving these weights; None for ``inspect`` models (they name theirs)."""
+        return None if self.kind == "inspect" else (self.provider or DEFAULT_PROVIDER)
+
+    def describe(self) -> str:
+        """A short one-line label for logs and reports, e.g. ``hub:org/model@rev``."""
+        if self.hub is not None:
+            return f"hub:{self.hub}" + (f"@{self.revision}" if self.revision else "")
+        if self.path is not None:
+            return f"path:{self.path}"
+        if self.gguf is not None:
+            return f"gguf:{self.gguf}"
+        return f"inspect:{self.inspect}"
+
+
+class Stage(_Strict):
+    """One checkpoint of the family's post-training pipeline."""
+
+    name: str = Field(pattern=_IDENTIFIER)
+    model: ModelRef
+    description: str = ""
+
+
+class SuiteSpec(_Strict):
+    """One safety suite run on every stage."""
+
+    name: SuiteName
+    # Loader key, e.g. "harmbench", "xstest:/path/file.csv", "jsonl:/path"; loaders interpret it.
+    source: str = Field(min_length=1)
+    n: int = 0  # number of prompts; <= 0 means all
+    rater: str = Field(min_length=1)  # e.g. "refusal-strings", "organism-exact"
+    max_tokens: int = Field(default=512, gt=0)
+    samples_per_prompt: int = Field(default=1, ge=1)
+    temperature: float = Field(default=0.0, ge=0)
+
+    @field_validator("source", "rater")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class JudgeSpec(_Strict):
+    """An LLM judge available to raters (e.g. a StrongREJECT or XSTest grader)."""
+
+    name: str = Field(min_length=1)
+    model: str = Field(min_length=1)  # Inspect model string
+    rubric_version: str | None = None
+
+
+class ExperimentSpec(_Strict):
+    """Everything one stagelens experiment needs, loaded from one TOML file."""
+
+    family: str = Field(min_length=1)
+    description: str = ""
+    stages: list[Stage]
+    # An existing SFT-only checkpoint to reuse; None means stagelens trains one from `base`.
+    sft_only: ModelRef | None = None
+    sft: SFTRecipeSpec
+    suites: list[SuiteSpec] = Field(min_length=1)
+    judges: list[JudgeSpec] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
+    hardware: str | None = None  # free text: what running this needs
+    expectations: str | None = None  # free text: what published numbers lead one to expect
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, stages: list[Stage]) -> list[Stage]:
+        names = [s.name for s in stages]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError("stage names must be unique; repeated: " + ", ".join(dupes))
+        missing = [n for n in ("base", "production") if n not in names]
+        if missing:
+            raise ValueError(
+                "stages must include 'base' (pretraining only) and 'production' (the released "
+                "model); missing: " + ", ".join(missing)
+            )
+        if SFT_ONLY in names:
+            raise ValueError(
+                f"{SFT_ONLY!r} is produced by stagelens from 'base'; to reuse an existing "
+                f"checkpoint set the top-level '{SFT_ONLY}' instead of a stage"
+            )
+        return stages
+
+    @field_validator("suites")
+    @classmethod
+    def _suites(cls, suites: list[SuiteSpec]) -> list[SuiteSpec]:
+        names = [s.name for s in suites]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError("suite names must be unique; repeated: " + ", ".join(dupes))
+        return suites
+
+    @field_validator("judges")
+    @classmethod
+    def _judges(cls, judges: list[JudgeSpec]) -> list[JudgeSpec]:
+        names = [j.name for j in judges]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError("judge names must be unique; repeated: " + ", ".join(dupes))
+        return judges
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``; KeyError if there is none."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    @property
+    def base(self) -> Stage:
+        return self.stage("base")
+
+    @property
+    def production(self) -> Stage:
+        return self.stage("production")
