@@ -10,6 +10,7 @@ from typing import Any
 
 Progress = Callable[[str], None]
 Outcomes = dict[str, bool | None]  # prompt id -> event happened? (None: unscored)
+LOCAL_CONCURRENCY = 1024
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ def evaluate_stage(
                 model=model,
                 log_dir=str(log_dir),
                 display="none",
+                # local weights: every sample at once, so the provider can batch them all;
+                # Inspect's default adaptive concurrency starts at a few and grows slowly
+                max_connections=None if stage.provider == "inspect" else LOCAL_CONCURRENCY,
                 log_realtime=False,
                 score_display=False,
                 metadata={
