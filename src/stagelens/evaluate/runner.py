@@ -22,10 +22,16 @@ class StageModel:
     model_args: tuple[tuple[str, Any], ...] = (("do_sample", False),)
 
 
-def _log_matches(header: Any, stage: StageModel, suite: str, task_args: dict[str, Any]) -> bool:
+FINISHED = ("success",)
+UNFINISHED = ("error", "cancelled", "started")  # Inspect can retry these, keeping done samples
+
+
+def _log_matches(
+    header: Any, stage: StageModel, suite: str, task_args: dict[str, Any], statuses: tuple[str, ...]
+) -> bool:
     meta = header.eval.metadata or {}
     return bool(
-        header.status == "success"
+        header.status in statuses
         and meta.get("stagelens_stage") == stage.name
         and meta.get("stagelens_key") == stage.key
         and meta.get("stagelens_suite") == suite
@@ -34,15 +40,20 @@ def _log_matches(header: Any, stage: StageModel, suite: str, task_args: dict[str
 
 
 def find_finished(
-    log_dir: Path, stage: StageModel, suite: str, task_args: dict[str, Any]
+    log_dir: Path,
+    stage: StageModel,
+    suite: str,
+    task_args: dict[str, Any],
+    statuses: tuple[str, ...] = FINISHED,
 ) -> Path | None:
+    """The newest log of this suite on these weights with these arguments, in one of statuses."""
     from inspect_ai.log import list_eval_logs, read_eval_log
 
     if not log_dir.exists():
         return None
-    for info in list_eval_logs(str(log_dir), recursive=False):
+    for info in list_eval_logs(str(log_dir), recursive=False):  # newest first
         header = read_eval_log(info, header_only=True)
-        if _log_matches(header, stage, suite, task_args):
+        if _log_matches(header, stage, suite, task_args, statuses):
             return _local_path(header.location)
     return None
 
@@ -61,9 +72,16 @@ def evaluate_stage(
     task_args: dict[str, Any],
     log_dir: Path,
     progress: Progress,
+    realtime: bool = False,
 ) -> dict[str, Path]:
-    """The Inspect log of each suite on this stage, running only what is not finished."""
+    """The Inspect log of each suite on this stage, running only what is not finished.
+
+    A finished log is reused; an interrupted or failed one is retried with Inspect's
+    eval_retry, which keeps its completed samples and generates only the rest. With
+    `realtime`, samples are written as they finish, so even a killed run keeps them.
+    """
     from inspect_ai import eval as inspect_eval
+    from inspect_ai import eval_retry
     from inspect_ai.model import ModelInfo, get_model, set_model_info
 
     import stagelens._registry  # noqa: F401  (registers the stagelens-hf provider)
@@ -80,13 +98,28 @@ def evaluate_stage(
             todo.append(suite)
     if not todo:
         return logs
-    if stage.provider == "inspect":
-        model = get_model(stage.checkpoint, memoize=False, **dict(stage.model_args))
-    else:
+    if stage.provider != "inspect":
         name = f"{stage.provider}/{stage.name}"
         # without registered info Inspect re-instantiates the model by name to look it up,
         # which for a local checkpoint means a hub request per stage (with retries offline)
         set_model_info(name, ModelInfo(organization="stagelens", model=stage.checkpoint))
+    concurrency = None if stage.provider == "inspect" else LOCAL_CONCURRENCY
+    for suite in list(todo):
+        partial = find_finished(log_dir, stage, suite, task_args, UNFINISHED)
+        if partial is None:
+            continue
+        progress(f"{stage.name} / {suite}: resuming {partial.name}")
+        (log,) = eval_retry(str(partial), log_dir=str(log_dir), display="none",
+                            max_samples=concurrency, log_realtime=realtime,
+                            score_display=False)  # fmt: skip
+        _check(log, stage, suite)
+        logs[suite] = _local_path(log.location)
+        todo.remove(suite)
+    if not todo:
+        return logs
+    if stage.provider == "inspect":
+        model = get_model(stage.checkpoint, memoize=False, **dict(stage.model_args))
+    else:
         model = get_model(
             name, model_path=stage.checkpoint, memoize=False, **dict(stage.model_args)
         )
@@ -100,8 +133,8 @@ def evaluate_stage(
                 display="none",
                 # local weights: every sample at once, so the provider can batch them all;
                 # Inspect's default adaptive concurrency starts at a few and grows slowly
-                max_connections=None if stage.provider == "inspect" else LOCAL_CONCURRENCY,
-                log_realtime=False,
+                max_connections=concurrency,
+                log_realtime=realtime,
                 score_display=False,
                 metadata={
                     "stagelens_stage": stage.name,
@@ -111,14 +144,19 @@ def evaluate_stage(
                     "stagelens_task_args": json.dumps(task_args, sort_keys=True),
                 },
             )
-            if log.status != "success":
-                raise RuntimeError(
-                    f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}"
-                )
+            _check(log, stage, suite)
             logs[suite] = _local_path(log.location)
     finally:
         model.api.close()
     return logs
+
+
+def _check(log: Any, stage: StageModel, suite: str) -> None:
+    if log.status != "success":
+        raise RuntimeError(
+            f"{stage.name} / {suite}: Inspect eval ended {log.status}: {log.error}; "
+            "run again to resume it (finished samples are kept)"
+        )
 
 
 def read_outcomes(log_path: Path, scorer: str = "rated") -> tuple[Outcomes, dict[str, int]]:

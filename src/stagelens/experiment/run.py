@@ -135,7 +135,9 @@ def run_experiment(
             args = {"source": suite.source, "n": suite.n, "seed": seed, "rater": suite.rater,
                     "max_tokens": suite.max_tokens, "temperature": temperature or None,
                     "samples_per_prompt": suite.samples_per_prompt}  # fmt: skip
-            found = evaluate_stage(model, [suite.name], args, out_dir / "logs", progress)
+            found = evaluate_stage(
+                model, [suite.name], args, out_dir / "logs", progress, realtime=True
+            )
             logs.setdefault(name, {}).update(found)
         timings[f"eval_{name}"] = time.monotonic() - tick
 
