@@ -91,15 +91,22 @@ def run_experiment(
 ) -> tuple[RunRecord, ReportPaths]:
     """Validate the spec, make sure sft_only exists, evaluate every stage, report."""
     from stagelens.evaluate.runner import evaluate_stage, read_outcomes
-    from stagelens.experiment.demo import prepare_out_dir
+    from stagelens.experiment.demo import prepare_out_dir, run_demo
     from stagelens.raters.registry import get_rater
     from stagelens.report.write import write_report
     from stagelens.spec import load_spec, require_valid
+    from stagelens.spec.organism import load_organism_spec
     from stagelens.stats import compare_metric
     from stagelens.suites import suite_info
     from stagelens.suites.common import load_prompts
     from stagelens.training.cache import cache_root
 
+    organism = load_organism_spec(spec_path)
+    if organism is not None:
+        o = organism.organism
+        result = run_demo(variant=o.variant, out=out, seed=o.seed, n_prompts=o.n_prompts,
+                          margin=o.margin, cache=cache, progress=progress)  # fmt: skip
+        return result.record, result.paths
     spec = load_spec(spec_path)
     require_valid(spec, offline=offline)
     seed = spec.seeds[0]
@@ -217,8 +224,11 @@ def sft_from_spec(
     """`stagelens sft`: validate the spec, then SFT its base into <out>/checkpoints/sft_only."""
     from stagelens.experiment.demo import prepare_out_dir
     from stagelens.spec import load_spec, require_valid
+    from stagelens.spec.organism import load_organism_spec
     from stagelens.training.cache import cache_root
 
+    if load_organism_spec(spec_path) is not None:
+        raise UserError(f"{spec_path}: the organism trains its own stages; use `stagelens run`")
     spec = load_spec(spec_path)
     require_valid(spec, offline=offline)
     out_dir = prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.family)
