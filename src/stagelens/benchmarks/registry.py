@@ -14,6 +14,7 @@ from collections.abc import Callable
 from inspect_ai.dataset import Sample
 
 from stagelens.benchmarks._files import BenchmarkPrompt, Kind, parse_kind
+from stagelens.benchmarks.hub import hub_dataset
 from stagelens.benchmarks.loaders import (
     donotanswer,
     harmbench,
@@ -68,6 +69,9 @@ _LOADERS: dict[str, _Loader] = {
     # the user chose this file for that suite.
     "jsonl": lambda loc, kind: user_file(_jsonl_path(loc), kind, fmt="jsonl"),
     "csv": lambda loc, kind: user_file(_csv_path(loc), kind, fmt="csv"),
+    "hf": lambda loc, kind: hub_dataset(
+        _needs("hf", "hf:walledai/HarmBench?split=train")(loc), kind
+    ),
 }
 
 SOURCES: tuple[str, ...] = tuple(_LOADERS)
