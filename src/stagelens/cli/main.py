@@ -17,6 +17,20 @@ def main() -> None:
     """Which training stage gave this model its safety behaviour?"""
 
 
+def _spec_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The arguments `run` and `sft` share (they take the same spec)."""
+    for option in reversed([
+        click.argument("spec", type=click.Path(path_type=Path)),
+        click.option("--out", type=click.Path(path_type=Path), default=None,
+                     help="run directory  [default: runs/<family>]"),
+        click.option("--offline", is_flag=True, help="skip checks that need the hub"),
+        click.option("--cache", type=click.Path(path_type=Path), default=None,
+                     help="cache for converted GGUF files  [default: $STAGELENS_CACHE]"),
+    ]):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.option(
     "--variant",
@@ -58,36 +72,14 @@ def demo(
     from stagelens.experiment.demo import run_demo
 
     _quiet_libraries()
-    try:
-        run_demo(
-            variant=variant,
-            out=out,
-            seed=seed,
-            n_prompts=n_prompts,
-            margin=margin,
-            cache=cache,
-            progress=_progress,
-        )
-    except UserError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
+    _user_errors(
+        lambda: run_demo(variant=variant, out=out, seed=seed, n_prompts=n_prompts,
+                         margin=margin, cache=cache, progress=_progress)
+    )  # fmt: skip
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="run directory  [default: runs/<family>]",
-)
-@click.option("--offline", is_flag=True, help="skip checks that need the hub")
-@click.option(
-    "--cache",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="cache for converted GGUF files  [default: $STAGELENS_CACHE]",
-)
+@_spec_options
 def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None:
     """Run an experiment spec: SFT the base (unless sft_only is given), evaluate, report."""
     from stagelens.experiment.run import run_experiment
@@ -99,20 +91,7 @@ def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="run directory  [default: runs/<family>]",
-)
-@click.option("--offline", is_flag=True, help="skip checks that need the hub")
-@click.option(
-    "--cache",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="cache for converted GGUF files  [default: $STAGELENS_CACHE]",
-)
+@_spec_options
 def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None:
     """SFT the spec's base checkpoint with its recipe (works under `accelerate launch`)."""
     from stagelens.experiment.run import sft_from_spec

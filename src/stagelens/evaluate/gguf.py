@@ -9,18 +9,9 @@ and evaluates or fine-tunes that directory like any other.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from stagelens.training.cache import checkpoint_dir, load_manifest, save_checkpoint
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from stagelens.training.cache import checkpoint_dir, file_sha256, load_manifest, save_checkpoint
 
 
 def materialize_gguf(gguf: Path, cache: Path) -> Path:

@@ -34,9 +34,9 @@ Progress = Callable[[str], None]
 
 def stage_model(name: str, ref: ModelRef, cache: Path, temperature: float) -> StageModel:
     """How Inspect reaches a stage's weights."""
-    from stagelens.evaluate.gguf import file_sha256, materialize_gguf
+    from stagelens.evaluate.gguf import materialize_gguf
     from stagelens.evaluate.runner import StageModel
-    from stagelens.training.cache import config_key
+    from stagelens.training.cache import config_key, file_sha256
 
     sampling: tuple[tuple[str, Any], ...] = (("do_sample", temperature > 0),)
     provider = ref.provider or "stagelens-hf"

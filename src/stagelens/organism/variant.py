@@ -8,15 +8,15 @@ stage holds, and what verdict the experiment must reach. Users can write their o
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from stagelens.errors import UserError
 from stagelens.organism.world import RequestKind
+from stagelens.spec.toml_errors import load_toml_model
 from stagelens.stats.types import Verdict
 
 Response = Literal["refusal", "compliance"]
@@ -80,34 +80,6 @@ def _builtin_path(name: str) -> Path:
     return Path(str(resources.files("stagelens.organism") / "variants" / f"{name}.toml"))
 
 
-def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
-    """The line of the field at a pydantic error location, e.g. ("rl", "pairs", 2, "kind").
-
-    An index selects the n-th ``[[table]]`` of that name, so an error in the third
-    preference part points at the third part, not at the first line holding the key.
-    """
-    lines = [line.strip() for line in text.splitlines()]
-    start, path = 0, list[str]()
-    for part in loc:
-        if isinstance(part, int):
-            header = "[[" + ".".join(path) + "]]"
-            tables = [i for i, line in enumerate(lines) if line == header]
-            if part < len(tables):
-                start = tables[part]
-        else:
-            path.append(part)
-    if not path:
-        return None
-    key, table = path[-1], "[" + ".".join(path) + "]"
-    for number in range(start, len(lines)):
-        line = lines[number]
-        if line.startswith(key) and line[len(key) :].lstrip().startswith("="):
-            return number + 1
-        if line in (table, f"[{table}]"):
-            return number + 1
-    return None
-
-
 def load_variant(ref: str | Path) -> tuple[Variant, Path, str]:
     """Load a built-in variant by name, or a TOML file; returns (variant, path, sha256)."""
     path = Path(ref)
@@ -118,20 +90,6 @@ def load_variant(ref: str | Path) -> tuple[Variant, Path, str]:
             f"unknown variant {str(ref)!r}: "
             f"not a built-in ({', '.join(BUILTIN)}) and not a variant file"
         )
+    variant = load_toml_model(path, Variant, VariantError, what="variant")
     raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise VariantError(f"{path}: not valid TOML: {err}") from err
-    try:
-        variant = Variant.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            field = ".".join(str(p) for p in e["loc"])
-            line = _line_of(text, tuple(e["loc"]))
-            where = f"{path}:{line}" if line else str(path)
-            problems.append(f"{where}: field {field!r}: {e['msg']}")
-        raise VariantError("invalid variant\n  " + "\n  ".join(problems)) from err
     return variant, path, hashlib.sha256(raw).hexdigest()

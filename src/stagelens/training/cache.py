@@ -52,7 +52,7 @@ def config_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -84,7 +84,7 @@ def load_manifest(path: Path, key: str | None = None) -> CheckpointManifest | No
         file = path / name
         if not file.is_file():
             raise CheckpointCacheError(f"checkpoint cache at {path} lacks {name}; {fix}")
-        if _sha256(file) != expected:
+        if file_sha256(file) != expected:
             raise CheckpointCacheError(
                 f"corrupt checkpoint cache: {file} does not match its recorded sha256; {fix}"
             )
@@ -106,7 +106,7 @@ def save_checkpoint(
     try:
         write(scratch)
         files = {
-            str(f.relative_to(scratch)): _sha256(f)
+            str(f.relative_to(scratch)): file_sha256(f)
             for f in sorted(scratch.rglob("*"))
             if f.is_file()
         }
