@@ -100,6 +100,33 @@ def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
     _user_errors(lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=_progress))
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--rater", default="refusal-strings", show_default=True, help="a registered rater name"
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="also write the figures as JSON",
+)
+def calibrate(file: Path, rater: str, json_out: Path | None) -> None:
+    """Agreement of a rater with human labels (JSONL prompt/response/label, or XSTest CSV)."""
+    from stagelens.raters.calibrate import calibrate as run_calibration
+    from stagelens.raters.calibrate import format_calibration
+    from stagelens.report.atomic import atomic_write_text
+
+    def go() -> None:
+        result = run_calibration(file, rater)
+        click.echo(format_calibration(result))
+        if json_out is not None:
+            atomic_write_text(json_out, result.model_dump_json(indent=2))
+
+    _user_errors(go)
+
+
 def _user_errors(call: Callable[[], object]) -> None:
     try:
         call()

@@ -33,3 +33,24 @@ __all__ = [
     "verdict_text",
     "wilson_interval",
 ]
+
+# Inter-rater agreement (appended after the original list so concurrent edits above stay clean).
+from stagelens.stats.agreement import (
+    cohen_kappa,
+    confusion_matrix,
+    fleiss_kappa,
+    krippendorff_alpha,
+    odcv_alpha,
+    panel_ratings_from_csvs,
+    per_class_precision_recall,
+)
+
+__all__ += [
+    "cohen_kappa",
+    "confusion_matrix",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "odcv_alpha",
+    "panel_ratings_from_csvs",
+    "per_class_precision_recall",
+]
