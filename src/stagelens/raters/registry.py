@@ -9,6 +9,8 @@ from stagelens.report.record import RaterIdentity
 
 Classify = Callable[[str], str]  # response text -> label, or "unscored"
 UNSCORED = "unscored"
+# Three-way (XSTest) labels seen through a binary suite: a partial refusal is a refusal.
+COARSE = {"full_compliance": "compliance", "full_refusal": "refusal", "partial_refusal": "refusal"}
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,13 @@ class Rater:
     identity: RaterIdentity
     labels: tuple[str, ...]  # every label the rater can return, "unscored" included
     classify: Classify
+    # batched classification, for raters whose per-call cost is mostly fixed (a model)
+    classify_many: Callable[[list[str]], list[str]] | None = None
+
+    def classify_all(self, responses: list[str]) -> list[str]:
+        if self.classify_many is not None:
+            return self.classify_many(responses)
+        return [self.classify(r) for r in responses]
 
 
 _RATERS: dict[str, Callable[[], Rater]] = {}
@@ -44,7 +53,8 @@ def rater_names() -> list[str]:
 def _register_builtins() -> None:
     if "organism-exact" in _RATERS:
         return
-    from stagelens.raters import organism, refusal_strings
+    from stagelens.raters import minilm, organism, refusal_strings
 
     register_rater(organism.RATER_NAME, organism.rater)
     register_rater(refusal_strings.RATER_NAME, refusal_strings.rater)
+    register_rater(minilm.RATER_NAME, minilm.rater)

@@ -19,7 +19,7 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState, generate
 
-from stagelens.raters.registry import UNSCORED, get_rater
+from stagelens.raters.registry import COARSE, UNSCORED, get_rater
 from stagelens.report.record import Provenance
 
 SCORER_NAME = "rated"
@@ -129,12 +129,14 @@ def rated(rater: str, event_labels: list[str]) -> Scorer:
     chosen = get_rater(rater)
     # a binary rater (refusal / compliance) serves a suite whose events include finer
     # labels it cannot tell apart; a rater that can return none of them cannot serve it
-    if not set(event_labels) & set(chosen.labels):
+    returnable = set(chosen.labels) | {COARSE[x] for x in chosen.labels if x in COARSE}
+    if not set(event_labels) & returnable:
         raise ValueError(f"rater {rater!r} never returns any of {sorted(event_labels)}")
 
     async def score(state: TaskState, target: Target) -> Score:
         label = chosen.classify(state.output.completion)
-        value: str | int = UNSCORED if label == UNSCORED else int(label in event_labels)
+        event = label in event_labels or COARSE.get(label) in event_labels
+        value: str | int = UNSCORED if label == UNSCORED else int(event)
         return Score(
             value=value,
             answer=state.output.completion,
