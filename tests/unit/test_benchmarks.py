@@ -27,7 +27,8 @@ from stagelens.benchmarks import (
 )
 from stagelens.report.record import Provenance
 
-XSTEST = Path("/work/shared/data/xstest/xstest_prompts.csv")
+# shared/ lies beside the repository checkout, for the session and for CI alike
+XSTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "xstest" / "xstest_prompts.csv"
 needs_xstest = pytest.mark.skipif(not XSTEST.is_file(), reason="shared XSTest copy absent")
 
 
