@@ -10,17 +10,14 @@ logs in the output directory are reused, and the report files are written atomic
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from stagelens.errors import UserError
-from stagelens.experiment.environment import git_revision, package_versions
+from stagelens.experiment.environment import record_header
 from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
 from stagelens.report.write import ReportPaths
 
@@ -130,12 +127,7 @@ def run_demo(
         )
     record = RunRecord(
         name=f"organism {spec.name} (seed {seed})",
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        stagelens_version=package_versions().get("stagelens", "unknown"),
-        git_revision=git_revision(),
-        python=sys.version.split()[0],
-        packages=package_versions(),
-        command=shlex.join(sys.argv),
+        **record_header(),
         config={
             "variant": spec.model_dump(mode="json"),
             "variant_file": str(variant_path),

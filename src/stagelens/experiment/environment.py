@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 KEY_PACKAGES = (
     "stagelens",
@@ -53,3 +57,16 @@ def git_revision() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{rev}+dirty" if dirty else rev
+
+
+def record_header() -> dict[str, Any]:
+    """The RunRecord fields that describe when, with what code and how a run was made."""
+    packages = package_versions()
+    return {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "stagelens_version": packages.get("stagelens", "unknown"),
+        "git_revision": git_revision(),
+        "python": sys.version.split()[0],
+        "packages": packages,
+        "command": shlex.join(sys.argv),
+    }

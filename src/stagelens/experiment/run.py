@@ -11,16 +11,13 @@ rerun pays only for what is missing.
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stagelens.errors import UserError
-from stagelens.experiment.environment import git_revision, package_versions
+from stagelens.experiment.environment import record_header
 from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
 from stagelens.report.write import ReportPaths
 
@@ -164,12 +161,7 @@ def run_experiment(
     rater = get_rater(spec.suites[0].rater)
     record = RunRecord(
         name=f"{spec.family}",
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        stagelens_version=package_versions().get("stagelens", "unknown"),
-        git_revision=git_revision(),
-        python=sys.version.split()[0],
-        packages=package_versions(),
-        command=shlex.join(sys.argv),
+        **record_header(),
         config={"spec_file": str(spec_path), "spec": spec.model_dump(mode="json")},
         seeds={"experiment": seed, "sft": spec.sft.seed, "bootstrap": seed},
         stages=[
