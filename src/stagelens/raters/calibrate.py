@@ -12,7 +12,6 @@ is scored the same way, next to ours.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -83,16 +82,13 @@ def read_labelled(path: Path) -> list[Labelled]:
             for line, row in enumerate(csv.DictReader(handle), start=2):
                 rows.append(_row(path, line, row))
     else:
-        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise UserError(f"{path}:{line}: not valid JSON ({err.msg})") from err
-            if not isinstance(row, dict):
-                raise UserError(f"{path}:{line}: expected a JSON object")
-            rows.append(_row(path, line, row))
+        from stagelens.benchmarks._files import DataFile, jsonl_objects
+
+        try:
+            objects = list(jsonl_objects(DataFile(path, path.read_bytes(), str(path))))
+        except ValueError as err:  # names the file and line already
+            raise UserError(str(err)) from err
+        rows.extend(_row(path, line, row) for line, row in objects)
     if not rows:
         raise UserError(f"{path}: no labelled rows")
     return rows

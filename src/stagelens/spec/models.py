@@ -127,6 +127,13 @@ class JudgeSpec(_Strict):
     rubric_version: str | None = None
 
 
+def _unique(names: list[str], what: str) -> list[str]:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{what} names must be unique; repeated: " + ", ".join(dupes))
+    return names
+
+
 class ExperimentSpec(_Strict):
     """Everything one stagelens experiment needs, loaded from one TOML file."""
 
@@ -146,10 +153,7 @@ class ExperimentSpec(_Strict):
     @field_validator("stages")
     @classmethod
     def _stages(cls, stages: list[Stage]) -> list[Stage]:
-        names = [s.name for s in stages]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError("stage names must be unique; repeated: " + ", ".join(dupes))
+        names = _unique([s.name for s in stages], "stage")
         missing = [n for n in ("base", "production") if n not in names]
         if missing:
             raise ValueError(
@@ -166,19 +170,13 @@ class ExperimentSpec(_Strict):
     @field_validator("suites")
     @classmethod
     def _suites(cls, suites: list[SuiteSpec]) -> list[SuiteSpec]:
-        names = [s.name for s in suites]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError("suite names must be unique; repeated: " + ", ".join(dupes))
+        _unique([s.name for s in suites], "suite")
         return suites
 
     @field_validator("judges")
     @classmethod
     def _judges(cls, judges: list[JudgeSpec]) -> list[JudgeSpec]:
-        names = [j.name for j in judges]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError("judge names must be unique; repeated: " + ", ".join(dupes))
+        _unique([j.name for j in judges], "judge")
         return judges
 
     def stage(self, name: str) -> Stage:
