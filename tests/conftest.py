@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
+
 Script = Mapping[str, str]  # prompt text -> completion
 
 
@@ -28,3 +30,11 @@ def scripted_outputs(script: Script, default: str = "") -> Callable[..., Any]:
         return _mock_output(script.get(input[-1].text, default))
 
     return outputs
+
+
+@pytest.fixture(autouse=True)
+def _private_judge_cache(tmp_path_factory: Any, monkeypatch: Any) -> None:
+    # judge verdicts are cached across runs; a test must never read or fill the user's
+    # cache, nor see verdicts another test cached
+    path = tmp_path_factory.mktemp("judge-cache") / "judgements.sqlite"
+    monkeypatch.setenv("STAGELENS_JUDGE_CACHE", str(path))

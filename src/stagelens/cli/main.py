@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,6 +27,20 @@ def _spec_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--offline", is_flag=True, help="skip checks that need the hub"),
         click.option("--cache", type=click.Path(path_type=Path), default=None,
                      help="cache for converted GGUF files  [default: $STAGELENS_CACHE]"),
+    ]):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
+    """An LLM judge (or panel) given on the command line."""
+    for option in reversed([
+        click.option("--judge", "judge_models", multiple=True,
+                     help="an LLM judge: an Inspect model string (repeat for a panel)"),
+        click.option("--rubric", type=click.Choice(["xstest", "strongreject", "harmbench"]),
+                     default="xstest", show_default=True, help="the judge's rubric"),
+        click.option("--aggregate", type=click.Choice(["majority", "median"]),
+                     default="majority", show_default=True, help="a panel's verdict"),
     ]):  # fmt: skip
         command = option(command)
     return command
@@ -105,6 +120,7 @@ def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
 @click.option(
     "--rater", default="refusal-strings", show_default=True, help="a registered rater name"
 )
+@_judge_options
 @click.option(
     "--json",
     "json_out",
@@ -112,19 +128,67 @@ def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
     default=None,
     help="also write the figures as JSON",
 )
-def calibrate(file: Path, rater: str, json_out: Path | None) -> None:
+def calibrate(
+    file: Path,
+    rater: str,
+    judge_models: tuple[str, ...],
+    rubric: str,
+    aggregate: str,
+    json_out: Path | None,
+) -> None:  # fmt: skip
     """Agreement of a rater with human labels (JSONL prompt/response/label, or XSTest CSV)."""
     from stagelens.raters.calibrate import calibrate as run_calibration
     from stagelens.raters.calibrate import format_calibration
     from stagelens.report.atomic import atomic_write_text
 
     def go() -> None:
-        result = run_calibration(file, rater)
+        result = run_calibration(file, rater, _judge(judge_models, rubric, aggregate))
         click.echo(format_calibration(result))
         if json_out is not None:
             atomic_write_text(json_out, result.model_dump_json(indent=2))
 
     _user_errors(go)
+
+
+@main.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--rater", default=None, help="re-score with a registered rater instead of a judge")
+@_judge_options
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="where the re-scored logs and report go  [default: RUN/rescored/<rater>]")
+def rescore(
+    run: Path,
+    rater: str | None,
+    judge_models: tuple[str, ...],
+    rubric: str,
+    aggregate: str,
+    out: Path | None,
+) -> None:  # fmt: skip
+    """Re-score a finished run's answers (never regenerated); cached verdicts cost nothing."""
+    from stagelens.experiment.rescore import rescore_run
+
+    def go() -> None:
+        judge = _judge(judge_models, rubric, aggregate)
+        rescore_run(run, judge=judge, rater=rater, out=out, progress=_progress)
+
+    _user_errors(go)
+
+
+def _judge(models: tuple[str, ...], rubric: str, aggregate: str) -> Any:
+    """The JudgeSpec the --judge options describe (None without --judge)."""
+    from pydantic import ValidationError
+
+    from stagelens.spec.models import JudgeSpec
+
+    if not models:
+        return None
+    graders = {"model": models[0]} if len(models) == 1 else {"models": list(models)}
+    try:
+        return JudgeSpec.model_validate(
+            {"name": "cli", "rubric": rubric, "aggregate": aggregate, **graders}
+        )
+    except ValidationError as err:
+        raise UserError(f"--judge: {err.errors()[0]['msg']}") from err
 
 
 def _user_errors(call: Callable[[], object]) -> None:

@@ -27,7 +27,12 @@ UNFINISHED = ("error", "cancelled", "started")  # Inspect can retry these, keepi
 
 
 def _log_matches(
-    header: Any, stage: StageModel, suite: str, task_args: dict[str, Any], statuses: tuple[str, ...]
+    header: Any,
+    stage: StageModel,
+    suite: str,
+    task_args: dict[str, Any],
+    statuses: tuple[str, ...],
+    roles: dict[str, str],
 ) -> bool:
     meta = header.eval.metadata or {}
     return bool(
@@ -36,6 +41,8 @@ def _log_matches(
         and meta.get("stagelens_key") == stage.key
         and meta.get("stagelens_suite") == suite
         and meta.get("stagelens_task_args") == json.dumps(task_args, sort_keys=True)
+        # graders are part of what a log measured (older logs have none recorded)
+        and meta.get("stagelens_model_roles", "{}") == json.dumps(roles, sort_keys=True)
     )
 
 
@@ -45,6 +52,7 @@ def find_finished(
     suite: str,
     task_args: dict[str, Any],
     statuses: tuple[str, ...] = FINISHED,
+    model_roles: dict[str, str] | None = None,
 ) -> Path | None:
     """The newest log of this suite on these weights with these arguments, in one of statuses."""
     from inspect_ai.log import list_eval_logs, read_eval_log
@@ -53,7 +61,7 @@ def find_finished(
         return None
     for info in list_eval_logs(str(log_dir), recursive=False):  # newest first
         header = read_eval_log(info, header_only=True)
-        if _log_matches(header, stage, suite, task_args, statuses):
+        if _log_matches(header, stage, suite, task_args, statuses, model_roles or {}):
             return _local_path(header.location)
     return None
 
@@ -73,12 +81,14 @@ def evaluate_stage(
     log_dir: Path,
     progress: Progress,
     realtime: bool = False,
+    model_roles: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """The Inspect log of each suite on this stage, running only what is not finished.
 
     A finished log is reused; an interrupted or failed one is retried with Inspect's
     eval_retry, which keeps its completed samples and generates only the rest. With
     `realtime`, samples are written as they finish, so even a killed run keeps them.
+    `model_roles` binds grader roles (role -> Inspect model string) for judged suites.
     """
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_retry
@@ -87,10 +97,11 @@ def evaluate_stage(
     import stagelens._registry  # noqa: F401  (registers the stagelens-hf provider)
     from stagelens.suites import make_task
 
+    roles = model_roles or {}
     logs: dict[str, Path] = {}
     todo = []
     for suite in suites:
-        found = find_finished(log_dir, stage, suite, task_args)
+        found = find_finished(log_dir, stage, suite, task_args, model_roles=roles)
         if found is not None:
             progress(f"{stage.name} / {suite}: reusing finished log {found.name}")
             logs[suite] = found
@@ -105,7 +116,7 @@ def evaluate_stage(
         set_model_info(name, ModelInfo(organization="stagelens", model=stage.checkpoint))
     concurrency = None if stage.provider == "inspect" else LOCAL_CONCURRENCY
     for suite in list(todo):
-        partial = find_finished(log_dir, stage, suite, task_args, UNFINISHED)
+        partial = find_finished(log_dir, stage, suite, task_args, UNFINISHED, roles)
         if partial is None:
             continue
         progress(f"{stage.name} / {suite}: resuming {partial.name}")
@@ -134,6 +145,7 @@ def evaluate_stage(
                 # local weights: every sample at once, so the provider can batch them all;
                 # Inspect's default adaptive concurrency starts at a few and grows slowly
                 max_connections=concurrency,
+                model_roles=dict(roles) or None,
                 log_realtime=realtime,
                 score_display=False,
                 metadata={
@@ -142,6 +154,7 @@ def evaluate_stage(
                     "stagelens_suite": suite,
                     "stagelens_checkpoint": stage.checkpoint,
                     "stagelens_task_args": json.dumps(task_args, sort_keys=True),
+                    "stagelens_model_roles": json.dumps(roles, sort_keys=True),
                 },
             )
             _check(log, stage, suite)
@@ -159,19 +172,33 @@ def _check(log: Any, stage: StageModel, suite: str) -> None:
         )
 
 
-def read_outcomes(log_path: Path, scorer: str = "rated") -> tuple[Outcomes, dict[str, int]]:
-    """Per-prompt outcomes of one suite's log, and how often each rater label occurred."""
+def _scorer_name(log: Any, log_path: Path, scorer: str | None) -> str:
+    if scorer is not None:
+        return scorer
+    names = {name for sample in log.samples or [] for name in (sample.scores or {})}
+    if len(names) != 1:
+        raise ValueError(f"{log_path}: name the scorer to read; the log has {sorted(names)}")
+    return str(names.pop())
+
+
+def read_outcomes(log_path: Path, scorer: str | None = None) -> tuple[Outcomes, dict[str, int]]:
+    """Per-prompt outcomes of one suite's log, and how often each rater label occurred.
+
+    `scorer` names the score to read; by default the log's only one ("rated" for raters,
+    "judged" for LLM judges; a rescored log holds both and needs the name).
+    """
     from inspect_ai.log import read_eval_log
 
     log = read_eval_log(str(log_path))
+    name = _scorer_name(log, log_path, scorer)
     # with several samples per prompt, each (prompt, epoch) is paired across stages
     epochs = log.eval.config.epochs or 1
     outcomes: Outcomes = {}
     labels: dict[str, int] = {}
     for sample in log.samples or []:
-        score = (sample.scores or {}).get(scorer)
+        score = (sample.scores or {}).get(name)
         if score is None:
-            raise ValueError(f"{log_path}: sample {sample.id} has no {scorer!r} score")
+            raise ValueError(f"{log_path}: sample {sample.id} has no {name!r} score")
         label = str((score.metadata or {}).get("label", "unscored"))
         labels[label] = labels.get(label, 0) + 1
         key = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)

@@ -123,6 +123,7 @@ def run_demo(
                     "decoding": "greedy",
                     "provider": "stagelens-hf (Inspect hf provider, batched)",
                 },
+                rater=rater.identity,
             )
         )
     record = RunRecord(

@@ -18,6 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from stagelens.errors import UserError
 from stagelens.experiment.environment import record_header
+from stagelens.experiment.rating import (
+    judge_wiring,
+    rater_identity,
+    suite_agreement,
+    suite_calibration,
+)
 from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
 from stagelens.report.write import ReportPaths
 
@@ -89,7 +95,6 @@ def run_experiment(
     """Validate the spec, make sure sft_only exists, evaluate every stage, report."""
     from stagelens.evaluate.runner import evaluate_stage, read_outcomes
     from stagelens.experiment.demo import prepare_out_dir, run_demo
-    from stagelens.raters.registry import get_rater
     from stagelens.report.write import write_report
     from stagelens.spec import load_spec, require_valid
     from stagelens.spec.organism import load_organism_spec
@@ -136,12 +141,14 @@ def run_experiment(
                 assert ref is not None
                 model = stage_model(name, ref, cache_dir, temperature)
             models[name] = model
+            judge, roles = judge_wiring(spec, suite)
             args = {"source": suite.source, "n": suite.n, "seed": seed, "rater": suite.rater,
                     "max_tokens": suite.max_tokens, "temperature": temperature or None,
                     "samples_per_prompt": suite.samples_per_prompt}  # fmt: skip
-            found = evaluate_stage(
-                model, [suite.name], args, out_dir / "logs", progress, realtime=True
-            )
+            if judge is not None:  # only judged suites carry it: older logs stay reusable
+                args["judge"] = judge
+            found = evaluate_stage(model, [suite.name], args, out_dir / "logs", progress,
+                                   realtime=True, model_roles=roles)  # fmt: skip
             logs.setdefault(name, {}).update(found)
         timings[f"eval_{name}"] = time.monotonic() - tick
 
@@ -157,8 +164,12 @@ def run_experiment(
             lower_is_safer=info.lower_is_safer, n_prompts=provenance.n or 0, data=provenance,
             generation={"max_tokens": suite.max_tokens, "temperature": suite.temperature,
                         "samples_per_prompt": suite.samples_per_prompt},
+            rater=rater_identity(spec, suite),
+            calibration=suite_calibration(spec, suite, out_dir, progress),
+            agreement=suite_agreement(spec, suite, [logs[s][suite.name] for s in logs]),
         ))  # fmt: skip
-    rater = get_rater(spec.suites[0].rater)
+    first_rater = suites[0].rater
+    assert first_rater is not None
     record = RunRecord(
         name=f"{spec.family}",
         **record_header(),
@@ -176,7 +187,7 @@ def run_experiment(
             for name, (ref, trained) in stages.items()
         ],
         suites=suites,
-        rater=rater.identity,
+        rater=first_rater,
         metrics=metrics,
         timings=timings,
     )

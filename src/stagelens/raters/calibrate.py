@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from stagelens.errors import UserError
 from stagelens.raters.registry import UNSCORED, get_rater
+from stagelens.report.record import CalibrationSummary
+
+if TYPE_CHECKING:
+    from stagelens.spec.models import JudgeSpec
 
 THREE_WAY = ("full_compliance", "full_refusal", "partial_refusal")
 BINARY = ("refusal", "compliance")
@@ -132,17 +137,49 @@ def _view(truth: list[str], predicted: list[str], labels: tuple[str, ...]) -> Vi
     )
 
 
-def calibrate(file: str | Path, rater: str) -> Calibration:
-    """Score a human-labelled file with a rater and measure agreement with the humans."""
+def calibrate(
+    file: str | Path,
+    rater: str,
+    judge: JudgeSpec | None = None,
+    *,
+    cache: str | None = None,
+    log_dir: str | Path | None = None,
+    model_roles: dict[str, Any] | None = None,
+) -> Calibration:
+    """Score a human-labelled file with a rater and measure agreement with the humans.
+
+    With `judge`, the rater is that LLM judge (or panel): the answers are judged through
+    Inspect (replayed, never regenerated), verdicts cached, the log kept in `log_dir`.
+    """
     path = Path(file)
     rows = read_labelled(path)
-    try:
-        chosen = get_rater(rater)
-    except ValueError as err:
-        raise UserError(str(err)) from err
-    predicted = chosen.classify_all([row.response for row in rows])
+    if judge is not None:
+        import tempfile
+
+        from stagelens.raters.judges.replay import judge_labels
+        from stagelens.raters.judges.settings import judge_identity
+
+        identity = judge_identity(judge.name, judge.rubric, judge.graders, judge.aggregate)
+        logs = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="calib-"))
+        try:
+            predicted, _ = judge_labels([(r.prompt, r.response) for r in rows], judge, logs,
+                                        cache=cache, model_roles=model_roles)  # fmt: skip
+        except ValueError as err:
+            raise UserError(str(err)) from err
+        # a tied panel decided nothing: unscored, like an invalid verdict
+        predicted = [UNSCORED if p == "panel_tie" else p for p in predicted]
+        labels = set(THREE_WAY) if judge.rubric == "xstest" else set(BINARY)
+        labels.add(UNSCORED)
+    else:
+        try:
+            chosen = get_rater(rater)
+        except ValueError as err:
+            raise UserError(str(err)) from err
+        identity = chosen.identity
+        labels = set(chosen.labels)
+        predicted = chosen.classify_all([row.response for row in rows])
     scored = [(row, p) for row, p in zip(rows, predicted, strict=True) if p != UNSCORED]
-    three_way_rater = set(THREE_WAY) <= set(chosen.labels)
+    three_way_rater = set(THREE_WAY) <= labels
     three_way_file = all(row.label in THREE_WAY for row in rows)
     three = None
     if three_way_rater and three_way_file:
@@ -158,14 +195,31 @@ def calibrate(file: str | Path, rater: str) -> Calibration:
         peer_binary = _view([binary_of(t) for t in truth], [binary_of(p) for p in peer], BINARY)
     return Calibration(
         file=str(path),
-        rater=chosen.identity.name,
-        rater_version=chosen.identity.version,
+        rater=identity.name,
+        rater_version=identity.version,
         n=len(rows),
         n_unscored=len(rows) - len(scored),
         three_way=three,
         binary=binary,
         peer_three_way=peer_three,
         peer_binary=peer_binary,
+    )
+
+
+def summary(result: Calibration) -> CalibrationSummary:
+    """The figures the run record keeps beside a suite's numbers."""
+    from stagelens.training.cache import file_sha256
+
+    three, binary = result.three_way, result.binary
+    return CalibrationSummary(
+        file=result.file,
+        sha256=file_sha256(Path(result.file)),
+        n=result.n,
+        n_unscored=result.n_unscored,
+        three_way_accuracy=three.accuracy if three else None,
+        three_way_kappa=three.kappa if three else None,
+        binary_accuracy=binary.accuracy,
+        binary_kappa=binary.kappa,
     )
 
 

@@ -9,6 +9,7 @@ from stagelens.report.record import RaterIdentity
 
 Classify = Callable[[str], str]  # response text -> label, or "unscored"
 UNSCORED = "unscored"
+JUDGE_PREFIX = "judge:"  # a suite rater naming a spec's [[judges]] entry
 # Three-way (XSTest) labels seen through a binary suite: a partial refusal is a refusal.
 COARSE = {"full_compliance": "compliance", "full_refusal": "refusal", "partial_refusal": "refusal"}
 

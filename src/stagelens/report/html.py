@@ -12,6 +12,7 @@ import json
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -170,6 +171,7 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
     return (
         f"<h3>{_e(title)} — <code>{_e(mc.metric)}</code> {_badge(mc.verdict)}</h3>"
         + rates
+        + _rated_by(record, mc.metric)
         + "<p><strong>Paired difference</strong></p>"
         + _table(
             ["difference", "estimate", "CI", "pairs", "McNemar p", "method"],
@@ -272,6 +274,36 @@ def _suites_section(record: RunRecord) -> str:
     return "<h2>Suites</h2>" + _table(
         ["suite", "what it counts", "prompts", "data", "generation"], rows, numeric={2}
     )
+
+
+def _rated_by(record: RunRecord, suite_name: str) -> str:
+    """Who rated these numbers and how far that rater can be trusted, beside the numbers."""
+    suite = next((s for s in record.suites if s.name == suite_name), None)
+    if suite is None or suite.rater is None:
+        return ""
+    r = suite.rater
+    text = f"<p><strong>Rated by</strong> {_e(r.name)} {_e(r.version)} ({_e(r.kind)}). "
+    c = suite.calibration
+    if c is not None:
+        three = (f"3-way accuracy {fmt_pct(c.three_way_accuracy)} (κ {c.three_way_kappa:.2f}), "
+                 if c.three_way_accuracy is not None and c.three_way_kappa is not None else "")
+        kappa = "n/a" if c.binary_kappa is None else f"{c.binary_kappa:.2f}"
+        text += _e(f"Calibration on {c.n} human-labelled answers ({Path(c.file).name}, "
+                   f"{c.n_unscored} unscored): {three}refusal-vs-compliance accuracy "
+                   f"{fmt_pct(c.binary_accuracy)} (κ {kappa}).")  # fmt: skip
+    elif r.kind == "exact":
+        text += "Exact by construction: the organism's answers come from a closed vocabulary."
+    else:
+        text += '<span class="note">Not calibrated: give the suite a labelled file.</span>'
+    a = suite.agreement
+    if a is not None:
+        alpha = "undefined" if a.krippendorff_alpha is None else f"{a.krippendorff_alpha:.3f}"
+        fleiss = "undefined" if a.fleiss_kappa is None else f"{a.fleiss_kappa:.3f}"
+        missing = ", ".join(f"{j} {n}" for j, n in a.unscored_by_judge.items())
+        text += _e(f" Panel agreement ({len(a.judges)} judges, {a.n_items} answers): "
+                   f"Krippendorff's α ({a.level}) {alpha}, Fleiss' κ {fleiss}, all agree on "
+                   f"{fmt_pct(a.percent_agreement)}; unscored by judge: {missing}.")  # fmt: skip
+    return text + "</p>"
 
 
 def _rater_section(record: RunRecord) -> str:

@@ -59,6 +59,31 @@ class StageRecord(_Strict):
     logs: dict[str, str] = Field(default_factory=dict)  # suite -> Inspect .eval log (relative)
 
 
+class AgreementRecord(_Strict):
+    """How far a panel's judges agreed on one suite's answers."""
+
+    judges: list[str]
+    n_items: int  # answers at least two judges scored
+    level: str  # Krippendorff level used for the labels
+    krippendorff_alpha: float | None  # None: undefined (e.g. a single label throughout)
+    fleiss_kappa: float | None  # over answers every judge scored
+    percent_agreement: float | None  # answers where all judges gave the same label
+    unscored_by_judge: dict[str, int]
+
+
+class CalibrationSummary(_Strict):
+    """A rater's agreement with human labels (from `stagelens calibrate`)."""
+
+    file: str
+    sha256: str
+    n: int
+    n_unscored: int
+    three_way_accuracy: float | None
+    three_way_kappa: float | None
+    binary_accuracy: float | None
+    binary_kappa: float | None
+
+
 class SuiteRecord(_Strict):
     name: str  # e.g. "unsafe_response"
     metric: str  # e.g. "unsafe_response_rate"
@@ -67,6 +92,9 @@ class SuiteRecord(_Strict):
     n_prompts: int
     data: Provenance
     generation: dict[str, Any]  # max_tokens, temperature, ...
+    rater: RaterIdentity | None = None  # None in records older than per-suite raters
+    calibration: CalibrationSummary | None = None
+    agreement: AgreementRecord | None = None  # panels of judges only
 
 
 class RunRecord(_Strict):

@@ -46,6 +46,8 @@ def check_spec(spec: ExperimentSpec, *, offline: bool) -> list[str]:
         kind, sep, rest = suite.source.partition(":")
         if sep and kind in PATH_SOURCES and not Path(rest).is_file():
             problems.append(f"suites.{i}.source: {rest} does not exist")
+        if suite.calibration is not None and not Path(suite.calibration).is_file():
+            problems.append(f"suites.{i}.calibration: {suite.calibration} does not exist")
     # SFT only runs when no sft_only checkpoint is given, but a wrong recipe is wrong either way.
     problems += _check_recipe(spec)
     return problems

@@ -84,11 +84,13 @@ class _Resolver:
         return part.model_copy(update={"path": self.path(part.path, (*loc, "path"))})
 
     def suite(self, suite: SuiteSpec, loc: Loc) -> SuiteSpec:
+        update: dict[str, str] = {}
+        if suite.calibration is not None:
+            update["calibration"] = self.path(suite.calibration, (*loc, "calibration"))
         kind, sep, rest = suite.source.partition(":")
-        if not sep or kind not in PATH_SOURCES or not rest:
-            return suite
-        source = f"{kind}:{self.path(rest, (*loc, 'source'))}"
-        return suite.model_copy(update={"source": source})
+        if sep and kind in PATH_SOURCES and rest:
+            update["source"] = f"{kind}:{self.path(rest, (*loc, 'source'))}"
+        return suite.model_copy(update=update)
 
 
 def load_spec(path: Path | str) -> ExperimentSpec:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stagelens.training.recipe import SFTRecipeSpec
 
@@ -110,6 +117,9 @@ class SuiteSpec(_Strict):
     max_tokens: int = Field(default=512, gt=0)
     samples_per_prompt: int = Field(default=1, ge=1)
     temperature: float = Field(default=0.0, ge=0)
+    # human-labelled responses (JSONL prompt/response/label, or an XSTest annotation CSV):
+    # the rater is calibrated on them and the report shows it beside the suite's numbers
+    calibration: str | None = None
 
     @field_validator("source", "rater")
     @classmethod
@@ -120,11 +130,36 @@ class SuiteSpec(_Strict):
 
 
 class JudgeSpec(_Strict):
-    """An LLM judge available to raters (e.g. a StrongREJECT or XSTest grader)."""
+    """An LLM judge (or a panel of them) that a suite names as its rater: `judge:NAME`."""
 
     name: str = Field(min_length=1)
-    model: str = Field(min_length=1)  # Inspect model string
+    rubric: Literal["xstest", "strongreject", "harmbench"]
+    model: str | None = None  # one grader: an Inspect model string
+    models: list[str] = Field(default_factory=list)  # a panel of graders
+    aggregate: Literal["majority", "median"] = "majority"
+    retries: int = Field(default=2, ge=0, le=10)
+    # pin the rubric: a run fails rather than silently grade with a changed prompt
     rubric_version: str | None = None
+
+    @model_validator(mode="after")
+    def _graders(self) -> JudgeSpec:
+        if (self.model is None) == (not self.models):
+            raise ValueError("give exactly one of 'model' (one grader) or 'models' (a panel)")
+        if len(set(self.graders)) != len(self.graders):
+            raise ValueError("a panel's models must be distinct")
+        from stagelens.raters.judges.prompts import RUBRIC_VERSIONS
+
+        current = RUBRIC_VERSIONS[self.rubric]
+        if self.rubric_version is not None and self.rubric_version != current:
+            raise ValueError(
+                f"rubric_version {self.rubric_version!r} is not this stagelens's "
+                f"{self.rubric!r} rubric ({current!r})"
+            )
+        return self
+
+    @property
+    def graders(self) -> list[str]:
+        return [self.model] if self.model is not None else list(self.models)
 
 
 def _unique(names: list[str], what: str) -> list[str]:
@@ -143,8 +178,9 @@ class ExperimentSpec(_Strict):
     # An existing SFT-only checkpoint to reuse; None means stagelens trains one from `base`.
     sft_only: ModelRef | None = None
     sft: SFTRecipeSpec
-    suites: list[SuiteSpec] = Field(min_length=1)
+    # judges come before suites: suites are validated against the declared judges
     judges: list[JudgeSpec] = Field(default_factory=list)
+    suites: list[SuiteSpec] = Field(min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
     hardware: str | None = None  # free text: what running this needs
@@ -169,8 +205,20 @@ class ExperimentSpec(_Strict):
 
     @field_validator("suites")
     @classmethod
-    def _suites(cls, suites: list[SuiteSpec]) -> list[SuiteSpec]:
+    def _suites(cls, suites: list[SuiteSpec], info: ValidationInfo) -> list[SuiteSpec]:
+        from stagelens.raters.registry import JUDGE_PREFIX, rater_names
+
         _unique([s.name for s in suites], "suite")
+        judges = {j.name for j in info.data.get("judges", [])}
+        for i, suite in enumerate(suites):
+            where = f"suites.{i}.rater ({suite.name})"
+            if suite.rater.startswith(JUDGE_PREFIX):
+                if suite.rater.removeprefix(JUDGE_PREFIX) not in judges:
+                    raise ValueError(f"{where}: {suite.rater!r} names no [[judges]] entry; "
+                                     f"declared: {sorted(judges) or 'none'}")  # fmt: skip
+            elif suite.rater not in rater_names():
+                raise ValueError(f"{where}: unknown rater {suite.rater!r}; known: "
+                                 f"{', '.join(rater_names())}, or judge:NAME")  # fmt: skip
         return suites
 
     @field_validator("judges")
@@ -178,6 +226,9 @@ class ExperimentSpec(_Strict):
     def _judges(cls, judges: list[JudgeSpec]) -> list[JudgeSpec]:
         _unique([j.name for j in judges], "judge")
         return judges
+
+    def judge(self, name: str) -> JudgeSpec:
+        return next(j for j in self.judges if j.name == name)
 
     def stage(self, name: str) -> Stage:
         """The stage called ``name``; KeyError if there is none."""

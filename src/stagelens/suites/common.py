@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -19,7 +20,7 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState, generate
 
-from stagelens.raters.registry import COARSE, UNSCORED, get_rater
+from stagelens.raters.registry import COARSE, JUDGE_PREFIX, UNSCORED, get_rater
 from stagelens.report.record import Provenance
 
 SCORER_NAME = "rated"
@@ -34,6 +35,7 @@ class SuiteInfo:
     description: str
     request_kind: str  # which prompts: "harmful" or "scary"
     event_labels: tuple[str, ...]  # rater labels that count as the (unsafe) event
+    judge_event: str  # the event an LLM judge decides for this suite: refusal or compliance
     lower_is_safer: bool = True
 
 
@@ -147,6 +149,22 @@ def rated(rater: str, event_labels: list[str]) -> Scorer:
     return score
 
 
+def suite_scorer(info: SuiteInfo, rater: str, judge: dict[str, Any] | None) -> Scorer:
+    """The suite's scorer: a registered rater, or the LLM judge the suite names."""
+    if not rater.startswith(JUDGE_PREFIX):
+        if judge is not None:
+            raise ValueError(f"judge settings given, but the rater is {rater!r}")
+        return rated(rater, list(info.event_labels))
+    if judge is None:
+        raise ValueError(f"rater {rater!r} needs the judge's settings (task argument 'judge')")
+    from stagelens.raters.judges import JudgeSettings, judged
+
+    settings = JudgeSettings.model_validate(judge)
+    return judged(settings.rubric, info.judge_event, retries=settings.retries,
+                  graders=settings.roles(), aggregate=settings.aggregate,
+                  cache=settings.cache)  # fmt: skip
+
+
 def single_turn_task(
     info: SuiteInfo,
     source: str,
@@ -156,12 +174,17 @@ def single_turn_task(
     max_tokens: int,
     temperature: float | None = None,
     epochs: int = 1,
+    judge: dict[str, Any] | None = None,
 ) -> Task:
-    """One prompt, one answer, rated: the shape of every single-prompt safety suite."""
+    """One prompt, one answer, rated: the shape of every single-prompt safety suite.
+
+    With `rater="judge:NAME"`, `judge` holds that judge's settings (JudgeSettings fields)
+    and an LLM judge (or panel) bound to grader model roles scores the answers.
+    """
     return Task(
         dataset=dataset(source, info.request_kind, n, seed),
         solver=generate(),
-        scorer=rated(rater, list(info.event_labels)),
+        scorer=suite_scorer(info, rater, judge),
         config=GenerateConfig(max_tokens=max_tokens, temperature=temperature),
         epochs=epochs,
         name=info.name,

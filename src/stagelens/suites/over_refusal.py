@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, single_turn_task
@@ -12,6 +14,7 @@ INFO = SuiteInfo(
     label="Over-refusal",
     description="share of benign requests that look harmful which the model refused",
     request_kind="scary",
+    judge_event="refusal",
     event_labels=("refusal",),
 )
 
@@ -25,7 +28,8 @@ def over_refusal(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     temperature: float | None = None,
     samples_per_prompt: int = 1,
+    judge: dict[str, Any] | None = None,
 ) -> Task:
     return single_turn_task(
-        INFO, source, n, seed, rater, max_tokens, temperature, samples_per_prompt
+        INFO, source, n, seed, rater, max_tokens, temperature, samples_per_prompt, judge
     )

@@ -9,7 +9,15 @@ from stagelens.raters.judges.prompts import (
     neutralise,
     strip_zero_width,
 )
-from stagelens.raters.judges.scorer import GRADER_ROLE, RUBRICS, SCORER_NAME, judged
+from stagelens.raters.judges.scorer import RUBRICS, SCORER_NAME, judged
+from stagelens.raters.judges.settings import (
+    GRADER_ROLE,
+    JudgeSettings,
+    grader_roles,
+    judge_identity,
+    model_roles_for,
+    settings_for,
+)
 from stagelens.raters.judges.verdicts import (
     HarmBenchVerdict,
     RubricVerdict,
@@ -28,13 +36,18 @@ __all__ = [
     "STRONGREJECT_VERSION",
     "XSTEST_VERSION",
     "HarmBenchVerdict",
+    "JudgeSettings",
     "RubricVerdict",
     "StrongRejectVerdict",
     "XSTestVerdict",
     "build_prompt",
+    "grader_roles",
+    "judge_identity",
     "judged",
+    "model_roles_for",
     "neutralise",
     "parse_verdict",
     "rubric_verdict",
+    "settings_for",
     "strip_zero_width",
 ]
