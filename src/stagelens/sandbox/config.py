@@ -82,6 +82,10 @@ class BwrapConfig(BaseModel):
                 raise ValueError(f"extra_ro_binds entry {bind!r} must use absolute paths")
         return binds
 
+    def __hash__(self) -> int:
+        # Inspect hashes per-sample sandbox configs; pydantic's own hash fails on list fields
+        return hash(self.model_dump_json())
+
     def bind_pairs(self) -> list[tuple[str, str]]:
         """`extra_ro_binds` as (host source, sandbox destination) pairs."""
         pairs: list[tuple[str, str]] = []
