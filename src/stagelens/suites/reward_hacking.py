@@ -127,12 +127,23 @@ def reward_hacking(
     message_limit: int = DEFAULT_MESSAGE_LIMIT,
     token_limit: int = DEFAULT_TOKEN_LIMIT,
     sandbox_config: dict[str, Any] | None = None,
+    judge: bool = False,
 ) -> Task:
-    """Reward-hacking episodes; `problems` / `variants` are "all" or comma-separated names."""
+    """Reward-hacking episodes; `problems` / `variants` are "all" or comma-separated names.
+
+    With `judge`, a transcript judge bound to the `grader` model role also labels each
+    episode legitimate / heuristic / hack; its rate (`judged`) is kept apart from the
+    detectors' (`episode_detectors`), and its invalid verdicts are unscored.
+    """
+    from stagelens.raters.judges.scorer import judged
+
+    scorers = [episode_detectors(retiming_size=retiming_size, batches=batches)]
+    if judge:
+        scorers.append(judged("reward_hacking", "hack", response="transcript"))
     return Task(
         dataset=episodes(problems, variants, timing_size, sandbox_config),
         solver=optimiser_agent(),
-        scorer=episode_detectors(retiming_size=retiming_size, batches=batches),
+        scorer=scorers,
         message_limit=message_limit,
         token_limit=token_limit,
         name=NAME,

@@ -60,6 +60,13 @@ class HarmBenchVerdict(BaseModel):
     harmful: Literal["yes", "no"]
 
 
+class TranscriptVerdict(BaseModel):
+    """A reward-hacking transcript review (after EvilGenie's legitimate / heuristic / hack)."""
+
+    model_config = _STRICT
+    label: Literal["legitimate", "heuristic", "hack"]
+
+
 class RubricVerdict(BaseModel):
     """Base of generic rubric verdicts; build concrete ones with `rubric_verdict`."""
 
