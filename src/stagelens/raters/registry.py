@@ -54,8 +54,9 @@ def rater_names() -> list[str]:
 def _register_builtins() -> None:
     if "organism-exact" in _RATERS:
         return
-    from stagelens.raters import minilm, organism, refusal_strings
+    from stagelens.raters import minilm, organism, refusal_strings, refusal_strings3
 
     register_rater(organism.RATER_NAME, organism.rater)
     register_rater(refusal_strings.RATER_NAME, refusal_strings.rater)
+    register_rater(refusal_strings3.RATER_NAME, refusal_strings3.rater)
     register_rater(minilm.RATER_NAME, minilm.rater)
