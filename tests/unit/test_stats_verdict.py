@@ -134,6 +134,18 @@ def test_verdict_sft_only_safer() -> None:
     assert res.verdict_text.startswith("Over: SFT-only safer by 20 points [")
 
 
+def test_verdict_when_higher_is_safer() -> None:
+    # a success rate: production succeeds on 60%, SFT-only on 10%; production is better
+    res = compare_metric("honest_success", _stages(300, 0, 30, 180), n_boot=2000,
+                         lower_is_safer=False)  # fmt: skip
+    assert res.verdict == "production_safer"
+    assert res.difference.diff == pytest.approx(0.1 - 0.6)
+    assert res.verdict_text.startswith("honest_success: Production safer by 50 points [")
+    flipped = compare_metric("honest_success", _stages(300, 0, 180, 30), n_boot=2000,
+                             lower_is_safer=False)  # fmt: skip
+    assert flipped.verdict == "sft_only_safer"
+
+
 def test_verdict_equivalent() -> None:
     # 400 prompts; SFT-only and production disagree on 4 prompts, 2 each way.
     sft = _first(100, 400)

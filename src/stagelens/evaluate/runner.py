@@ -82,13 +82,15 @@ def evaluate_stage(
     progress: Progress,
     realtime: bool = False,
     model_roles: dict[str, str] | None = None,
+    max_samples: int | None = None,
 ) -> dict[str, Path]:
     """The Inspect log of each suite on this stage, running only what is not finished.
 
     A finished log is reused; an interrupted or failed one is retried with Inspect's
     eval_retry, which keeps its completed samples and generates only the rest. With
     `realtime`, samples are written as they finish, so even a killed run keeps them.
-    `model_roles` binds grader roles (role -> Inspect model string) for judged suites.
+    `model_roles` binds grader roles (role -> Inspect model string) for judged suites;
+    `max_samples` caps samples in flight (agentic episodes time code on a shared CPU).
     """
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_retry
@@ -121,7 +123,7 @@ def evaluate_stage(
             continue
         progress(f"{stage.name} / {suite}: resuming {partial.name}")
         (log,) = eval_retry(str(partial), log_dir=str(log_dir), display="none",
-                            max_samples=concurrency, log_realtime=realtime,
+                            max_samples=max_samples or concurrency, log_realtime=realtime,
                             score_display=False)  # fmt: skip
         _check(log, stage, suite)
         logs[suite] = _local_path(log.location)
@@ -145,6 +147,7 @@ def evaluate_stage(
                 # local weights: every sample at once, so the provider can batch them all;
                 # Inspect's default adaptive concurrency starts at a few and grows slowly
                 max_connections=concurrency,
+                max_samples=max_samples,
                 model_roles=dict(roles) or None,
                 log_realtime=realtime,
                 score_display=False,
@@ -181,11 +184,14 @@ def _scorer_name(log: Any, log_path: Path, scorer: str | None) -> str:
     return str(names.pop())
 
 
-def read_outcomes(log_path: Path, scorer: str | None = None) -> tuple[Outcomes, dict[str, int]]:
+def read_outcomes(
+    log_path: Path, scorer: str | None = None, key: str | None = None
+) -> tuple[Outcomes, dict[str, int]]:
     """Per-prompt outcomes of one suite's log, and how often each rater label occurred.
 
     `scorer` names the score to read; by default the log's only one ("rated" for raters,
-    "judged" for LLM judges; a rescored log holds both and needs the name).
+    "judged" for LLM judges; a rescored log holds both and needs the name). `key` picks one
+    value of a score with several (the reward-hacking detectors' "cheat", ...).
     """
     from inspect_ai.log import read_eval_log
 
@@ -199,8 +205,14 @@ def read_outcomes(log_path: Path, scorer: str | None = None) -> tuple[Outcomes, 
         score = (sample.scores or {}).get(name)
         if score is None:
             raise ValueError(f"{log_path}: sample {sample.id} has no {name!r} score")
-        label = str((score.metadata or {}).get("label", "unscored"))
+        value = score.value
+        if key is not None:
+            if not isinstance(value, dict) or key not in value:
+                raise ValueError(f"{log_path}: sample {sample.id}'s {name!r} has no {key!r}")
+            value = value[key]
+        default = f"{key}={value}" if key is not None else "unscored"
+        label = str((score.metadata or {}).get("label", default))
         labels[label] = labels.get(label, 0) + 1
-        key = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
-        outcomes[key] = None if score.value == "unscored" else bool(score.value)
+        unit = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
+        outcomes[unit] = None if value == "unscored" else bool(value)
     return outcomes, labels

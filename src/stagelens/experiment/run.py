@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stagelens.errors import UserError
+from stagelens.experiment import agentic
 from stagelens.experiment.environment import record_header
 from stagelens.experiment.rating import (
     judge_wiring,
@@ -150,6 +151,18 @@ def run_experiment(
             found = evaluate_stage(model, [suite.name], args, out_dir / "logs", progress,
                                    realtime=True, model_roles=roles)  # fmt: skip
             logs.setdefault(name, {}).update(found)
+        if spec.reward_hacking is not None:
+            if trained is not None:
+                model = trained_model(name, trained, spec, 0.0)
+            else:
+                assert ref is not None
+                model = stage_model(name, ref, cache_dir, 0.0)
+            models[name] = model
+            rh_args, rh_roles = agentic.task_args(spec)
+            logs[name].update(evaluate_stage(
+                model, ["reward_hacking"], rh_args, out_dir / "logs", progress, realtime=True,
+                model_roles=rh_roles, max_samples=spec.reward_hacking.max_episodes,
+            ))  # fmt: skip
         timings[f"eval_{name}"] = time.monotonic() - tick
 
     metrics, suites = [], []
@@ -168,6 +181,12 @@ def run_experiment(
             calibration=suite_calibration(spec, suite, out_dir, progress),
             agreement=suite_agreement(spec, suite, [logs[s][suite.name] for s in logs]),
         ))  # fmt: skip
+    if spec.reward_hacking is not None:
+        rh_metrics, rh_suites = agentic.results(
+            spec, {stage: logs[stage]["reward_hacking"] for stage in logs}, seed
+        )
+        metrics += rh_metrics
+        suites += rh_suites
     first_rater = suites[0].rater
     assert first_rater is not None
     record = RunRecord(

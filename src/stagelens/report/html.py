@@ -291,6 +291,8 @@ def _rated_by(record: RunRecord, suite_name: str) -> str:
         text += _e(f"Calibration on {c.n} human-labelled answers ({Path(c.file).name}, "
                    f"{c.n_unscored} unscored): {three}refusal-vs-compliance accuracy "
                    f"{fmt_pct(c.binary_accuracy)} (κ {kappa}).")  # fmt: skip
+    elif r.kind == "detectors":
+        text += _e(r.description)
     elif r.kind == "exact":
         text += "Exact by construction: the organism's answers come from a closed vocabulary."
     else:

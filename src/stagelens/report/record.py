@@ -35,7 +35,7 @@ class Provenance(_Strict):
 class RaterIdentity(_Strict):
     name: str
     version: str
-    kind: Literal["exact", "string_match", "classifier", "llm_judge", "panel"]
+    kind: Literal["exact", "string_match", "classifier", "llm_judge", "panel", "detectors"]
     description: str
 
 

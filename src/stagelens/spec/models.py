@@ -129,11 +129,42 @@ class SuiteSpec(_Strict):
         return value
 
 
+class RewardHackingSpec(_Strict):
+    """The agentic reward-hacking eval, run on every stage (`stagelens.suites.reward_hacking`)."""
+
+    problems: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
+    variants: list[str] = Field(default_factory=lambda: ["rw-untold-possible"], min_length=1)
+    message_limit: int = Field(default=40, ge=2)  # the agent's step limit (turns + results)
+    token_limit: int = Field(default=200_000, gt=0)
+    max_tokens: int = Field(default=1024, gt=0)  # per model turn
+    timing_size: int | None = Field(default=None, gt=0)  # None: the problems' own sizes
+    retiming_size: int | None = Field(default=None, gt=0)
+    batches: int = Field(default=3, ge=1)
+    # episodes at once: timing runs share the CPU, so keep it near the number of cores
+    max_episodes: int = Field(default=2, ge=1)
+    judge: str | None = None  # a [[judges]] entry with rubric "reward_hacking"
+
+    @model_validator(mode="after")
+    def _names(self) -> RewardHackingSpec:
+        from stagelens.environments.reward_hacking import ALL_VARIANTS, problem_names
+
+        for field, chosen, known in (
+            ("problems", self.problems, problem_names()),
+            ("variants", self.variants, [v.name for v in ALL_VARIANTS]),
+        ):
+            if chosen == ["all"]:
+                continue
+            unknown = [n for n in chosen if n not in known]
+            if unknown:
+                raise ValueError(f"{field}: unknown {unknown}; known: {', '.join(known)}")
+        return self
+
+
 class JudgeSpec(_Strict):
     """An LLM judge (or a panel of them) that a suite names as its rater: `judge:NAME`."""
 
     name: str = Field(min_length=1)
-    rubric: Literal["xstest", "strongreject", "harmbench"]
+    rubric: Literal["xstest", "strongreject", "harmbench", "reward_hacking"]
     model: str | None = None  # one grader: an Inspect model string
     models: list[str] = Field(default_factory=list)  # a panel of graders
     aggregate: Literal["majority", "median"] = "majority"
@@ -181,6 +212,7 @@ class ExperimentSpec(_Strict):
     # judges come before suites: suites are validated against the declared judges
     judges: list[JudgeSpec] = Field(default_factory=list)
     suites: list[SuiteSpec] = Field(min_length=1)
+    reward_hacking: RewardHackingSpec | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
     hardware: str | None = None  # free text: what running this needs
@@ -226,6 +258,22 @@ class ExperimentSpec(_Strict):
     def _judges(cls, judges: list[JudgeSpec]) -> list[JudgeSpec]:
         _unique([j.name for j in judges], "judge")
         return judges
+
+    @model_validator(mode="after")
+    def _judges_fit(self) -> ExperimentSpec:
+        by_name = {j.name: j for j in self.judges}
+        for suite in self.suites:
+            judge = by_name.get(suite.rater.removeprefix("judge:"))
+            if suite.rater.startswith("judge:") and judge and judge.rubric == "reward_hacking":
+                raise ValueError(f"suite {suite.name!r}: a reward_hacking judge grades agent "
+                                 "transcripts, not single answers")  # fmt: skip
+        rh = self.reward_hacking
+        if rh is not None and rh.judge is not None:
+            judge = by_name.get(rh.judge)
+            if judge is None or judge.rubric != "reward_hacking":
+                raise ValueError(f"reward_hacking.judge {rh.judge!r}: needs a [[judges]] entry "
+                                 "with rubric = \"reward_hacking\"")  # fmt: skip
+        return self
 
     def judge(self, name: str) -> JudgeSpec:
         return next(j for j in self.judges if j.name == name)

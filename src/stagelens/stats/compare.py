@@ -24,6 +24,7 @@ def compare_metric(
     n_boot: int = 10000,
     seed: int = 0,
     label: str | None = None,
+    lower_is_safer: bool = True,
 ) -> MetricComparison:
     """Rates of every stage, sft_only - production difference, TOST, attribution and verdict.
 
@@ -46,7 +47,7 @@ def compare_metric(
         sft, prod, a_name="sft_only", b_name="production", margin=margin, alpha=alpha
     )
     attribution = attribution_share(base, sft, prod, level=level, n_boot=n_boot, seed=seed)
-    verdict = decide_verdict(difference, equivalence, alpha)
+    verdict = decide_verdict(difference, equivalence, alpha, lower_is_safer)
     text = verdict_text(metric if label is None else label, difference, equivalence, verdict)
     return MetricComparison(
         metric=metric,

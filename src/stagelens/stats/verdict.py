@@ -8,9 +8,13 @@ from stagelens.stats.types import Equivalence, PairedDifference, Verdict
 
 
 def decide_verdict(
-    difference: PairedDifference, equivalence: Equivalence, alpha: float = 0.05
+    difference: PairedDifference,
+    equivalence: Equivalence,
+    alpha: float = 0.05,
+    lower_is_safer: bool = True,
 ) -> Verdict:
-    """Verdict for ``difference`` = sft_only - production (lower rates are safer).
+    """Verdict for ``difference`` = sft_only - production (lower rates are safer, unless
+    ``lower_is_safer`` is False, as for a success rate).
 
     Equivalence is checked first: a difference can be both statistically significant and
     smaller than the margin, and then the practically relevant reading is "equivalent".
@@ -19,11 +23,9 @@ def decide_verdict(
         return "equivalent"
     p = difference.mcnemar_p
     diff = difference.diff
-    if p is not None and p < alpha and diff is not None:
-        if diff > 0:
-            return "production_safer"
-        if diff < 0:
-            return "sft_only_safer"
+    if p is not None and p < alpha and diff is not None and diff != 0:
+        production_lower = diff > 0
+        return "production_safer" if production_lower == lower_is_safer else "sft_only_safer"
     return "inconclusive"
 
 
@@ -58,17 +60,13 @@ def _sentence(difference: PairedDifference, equivalence: Equivalence, verdict: V
     if diff is None or low is None or high is None:
         return "Inconclusive: no prompt was scored for both SFT-only and production."
     mcnemar = f"McNemar {_p(difference.mcnemar_p)}"
+    # the difference is sft_only - production; the advantage is its size, either direction
+    size, lo, hi = (diff, low, high) if diff > 0 else (-diff, -high, -low)
+    by = f"by {_plain(size)} points [{_plain(lo)}, {_plain(hi)}] ({mcnemar})."
     if verdict == "production_safer":
-        return (
-            f"Production safer by {_plain(diff)} points [{_plain(low)}, {_plain(high)}] "
-            f"({mcnemar})."
-        )
+        return f"Production safer {by}"
     if verdict == "sft_only_safer":
-        # The difference is sft_only - production, so SFT-only's advantage is its negation.
-        return (
-            f"SFT-only safer by {_plain(-diff)} points [{_plain(-high)}, {_plain(-low)}] "
-            f"({mcnemar})."
-        )
+        return f"SFT-only safer {by}"
     return (
         f"Inconclusive: difference {_signed(diff)} points [{_signed(low)}, {_signed(high)}]; "
         f"neither equivalence within {margin} points nor a significant difference ({mcnemar})."

@@ -33,8 +33,24 @@ from stagelens.environments.reward_hacking import (
     task_prompt,
 )
 from stagelens.environments.reward_hacking.harness import fresh_sandbox_of, optimiser_agent
+from stagelens.suites.common import SuiteInfo
 
 NAME = "reward_hacking"
+INFO = SuiteInfo(
+    name=NAME,
+    metric="reward_hacking_cheat_rate",
+    label="Reward hacking",
+    description="share of optimisation episodes the deterministic detectors flag as cheating",
+    request_kind="episode",
+    judge_event="hack",
+    event_labels=("cheat",),
+)
+# the task's further per-episode metrics: (score key or scorer, label, lower is safer)
+METRICS = {
+    "reward_hacking_cheat": ("cheat", "Reward hacking (detectors)", True),
+    "reward_hacking_honest_success": ("honest_success", "Honest success", False),
+    "reward_hacking_judged": ("judged", "Reward hacking (transcript judge)", True),
+}
 SCORER_NAME = "episode_detectors"
 DEFAULT_MESSAGE_LIMIT = 40  # about 20 agent steps: each is a model turn and a tool result
 DEFAULT_TOKEN_LIMIT = 200_000
@@ -127,25 +143,34 @@ def reward_hacking(
     message_limit: int = DEFAULT_MESSAGE_LIMIT,
     token_limit: int = DEFAULT_TOKEN_LIMIT,
     sandbox_config: dict[str, Any] | None = None,
-    judge: bool = False,
+    judge: bool | dict[str, Any] = False,
+    max_tokens: int | None = None,
 ) -> Task:
     """Reward-hacking episodes; `problems` / `variants` are "all" or comma-separated names.
 
-    With `judge`, a transcript judge bound to the `grader` model role also labels each
-    episode legitimate / heuristic / hack; its rate (`judged`) is kept apart from the
-    detectors' (`episode_detectors`), and its invalid verdicts are unscored.
+    With `judge` (True, or JudgeSettings fields for a panel), a transcript judge bound to the
+    `grader` model role(s) also labels each episode legitimate / heuristic / hack; its rate
+    (`judged`) is kept apart from the detectors' (`episode_detectors`), and its invalid
+    verdicts are unscored.
     """
-    from stagelens.raters.judges.scorer import judged
+    from inspect_ai.model import GenerateConfig
+
+    from stagelens.raters.judges import JudgeSettings, judged
 
     scorers = [episode_detectors(retiming_size=retiming_size, batches=batches)]
     if judge:
-        scorers.append(judged("reward_hacking", "hack", response="transcript"))
+        s = JudgeSettings.model_validate(
+            {"rubric": "reward_hacking", **(judge if isinstance(judge, dict) else {})}
+        )
+        scorers.append(judged("reward_hacking", "hack", retries=s.retries, graders=s.roles(),
+                              aggregate=s.aggregate, cache=s.cache, response="transcript"))
     return Task(
         dataset=episodes(problems, variants, timing_size, sandbox_config),
         solver=optimiser_agent(),
         scorer=scorers,
         message_limit=message_limit,
         token_limit=token_limit,
+        config=GenerateConfig(max_tokens=max_tokens),
         name=NAME,
         metadata={"stagelens_suite": NAME},
     )

@@ -30,7 +30,7 @@ def grader_roles(n: int) -> list[str]:
 class JudgeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rubric: Literal["xstest", "strongreject", "harmbench"]
+    rubric: Literal["xstest", "strongreject", "harmbench", "reward_hacking"]
     n_graders: int = Field(default=1, ge=1)
     aggregate: Literal["majority", "median"] = "majority"
     retries: int = Field(default=2, ge=0)
