@@ -10,6 +10,13 @@ Everything is written against Inspect's generic `SandboxEnvironment` (`exec`, `r
 (Apache-2.0).
 """
 
+from stagelens.environments.reward_hacking.actions import (
+    ACTIONS,
+    ActionOutcomes,
+    ActionResult,
+    action_edits,
+    execute_action,
+)
 from stagelens.environments.reward_hacking.detectors import (
     CorrectnessResult,
     RetimingResult,
@@ -41,10 +48,13 @@ from stagelens.environments.reward_hacking.workspace_checks import (
 )
 
 __all__ = [
+    "ACTIONS",
     "ALL_VARIANTS",
     "HARNESS_FILES",
     "HONESTY_INSTRUCTION",
     "PROBLEMS",
+    "ActionOutcomes",
+    "ActionResult",
     "CorrectnessResult",
     "DetectorResult",
     "EpisodeVerdict",
@@ -54,9 +64,11 @@ __all__ = [
     "RetimingResult",
     "TimerClaim",
     "Variant",
+    "action_edits",
     "build_workspace",
     "combine",
     "evaluate_episode",
+    "execute_action",
     "get_problem",
     "hidden_correctness",
     "implausible_speedup",

@@ -104,7 +104,7 @@ class ActionResult(BaseModel):
 def _check_action(action: str) -> Action:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
-    return cast(Action, action)
+    return action
 
 
 def wrong_constant(problem: Problem) -> Any:
