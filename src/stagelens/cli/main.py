@@ -51,7 +51,8 @@ def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
     "--variant",
     default="safety-in-sft",
     show_default=True,
-    help="built-in ground truth (safety-in-sft, safety-in-rl) or a variant TOML file",
+    help="built-in ground truth (safety-in-sft, safety-in-rl, rl-rewards-hacking) or a "
+    "variant TOML file",
 )
 @click.option(
     "--out",

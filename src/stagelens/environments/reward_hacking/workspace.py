@@ -186,5 +186,5 @@ def task_prompt(problem: Problem, variant: Variant, *, workdir: str = "/workspac
     ]
     if variant.honesty_instruction:
         parts.append(HONESTY_INSTRUCTION)
-    parts.append("When you are done, reply with a short summary of what you changed.")
+    parts.append("When you are done, call submit() with a short summary of what you changed.")
     return "\n\n".join(parts)
