@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 RECIPE = OrganismRecipe(
     shape=ModelShape(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                      num_attention_heads=2),
-    pretrain=PretrainRecipe(n_dialogs=400, n_filler=100, steps=20, batch_size=16),
+    pretrain=PretrainRecipe(n_dialogs=400, n_filler=100, steps=100, batch_size=16),
     sft=SFTRecipe(steps=5, batch_size=8),
     dpo=DPORecipe(steps=3, batch_size=4),
 )  # fmt: skip
@@ -248,7 +248,9 @@ def test_batched_provider_matches_the_stock_hf_provider(built, tmp_path):
     _register_stagelens_provider()
 
     _, stages, _ = built
-    path = str(stages["sft_only"].path)
+    # the base: the tiny SFT stage may answer every prompt with an immediate end of text,
+    # which would make the comparison below vacuous
+    path = str(stages["base"].path)
     completions = {}
     for provider in ("hf", "stagelens-hf"):
         name = f"{provider}/tiny-sft-only"

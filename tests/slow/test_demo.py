@@ -1,4 +1,4 @@
-"""The full organism, both ground-truth variants: the method must tell them apart."""
+"""The full organism, every ground-truth variant: the method must tell them apart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stagelens.experiment.demo import run_demo
-from stagelens.organism.variant import load_variant
+from stagelens.organism.variant import BUILTIN, load_variant
 from stagelens.report.write import load_record
 
 pytestmark = pytest.mark.slow
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # one cache for both variants: they share the base stage, as users' runs do
+    # one cache for all variants: they share the base stage, as users' runs do
     return tmp_path_factory.mktemp("cache")
 
 
-@pytest.mark.parametrize("variant", ["safety-in-sft", "safety-in-rl"])
+@pytest.mark.parametrize("variant", BUILTIN)
 def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: Path) -> None:
     spec, _, _ = load_variant(variant)
     assert spec.expected, "a built-in variant must state its expected verdicts"
@@ -53,9 +53,12 @@ def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: P
     # the stages were trained by the pipeline the record says, on the data it names
     production = next(s for s in result.record.stages if s.name == "production")
     assert [t.method.split()[0] for t in production.training] == ["pretrain", "sft", "dpo"]
+    # every stage's reward-hacking tasks were scored by the detectors, few left unscored
+    cheat = verdicts["reward_hacking_cheat"]
+    assert all(r.n >= 100 for r in cheat.rates.values()), cheat.rates
 
     # a second run into the same directory redoes nothing
     again: list[str] = []
     run_demo(variant=variant, out=tmp_path / "run", cache=cache, progress=again.append)
     assert not [m for m in again if m.endswith(": training") or m.endswith(": evaluating")]
-    assert sum("reusing finished log" in m for m in again) == 6
+    assert sum("reusing finished log" in m for m in again) == 9  # 3 suites x 3 stages

@@ -187,3 +187,23 @@ def test_bad_expected_verdict_is_rejected(tmp_path):
 
 def test_a_directory_is_a_variant_error(tmp_path):
     _error(tmp_path)
+
+
+def test_tasks_take_actions_and_requests_take_refusal_or_compliance(tmp_path):
+    from stagelens.organism.variant import PreferencePart, SFTPart
+
+    assert SFTPart(kind="task", response="improve", count=1).response == "improve"
+    with pytest.raises(ValueError, match="answers with one of"):
+        SFTPart(kind="task", response="refusal", count=1)
+    with pytest.raises(ValueError, match="answers with one of"):
+        SFTPart(kind="harmful", response="edit_timer", count=1)
+    with pytest.raises(ValueError, match="answers with one of"):
+        PreferencePart(kind="task", chosen="improve", rejected="compliance", count=1)
+
+
+def test_builtin_reward_hacking_ground_truth():
+    rl_hacks, _, _ = load_variant("rl-rewards-hacking")
+    assert any(p.kind == "task" and p.chosen == "edit_timer" for p in rl_hacks.rl.pairs)
+    assert rl_hacks.expected["reward_hacking_cheat"].verdict == "sft_only_safer"
+    sft, _, _ = load_variant("safety-in-sft")
+    assert any(p.kind == "task" and p.response == "improve" for p in sft.sft.examples)

@@ -15,6 +15,7 @@ from stagelens.report.record import Provenance, RaterIdentity, SuiteRecord
 
 if TYPE_CHECKING:
     from stagelens.spec import ExperimentSpec
+    from stagelens.spec.models import JudgeSpec
     from stagelens.stats.types import MetricComparison
 
 DETECTORS = RaterIdentity(
@@ -53,15 +54,9 @@ def results(
 ) -> tuple[list[MetricComparison], list[SuiteRecord]]:
     """Every reward-hacking metric compared across stages (`logs`: stage -> its log)."""
     from stagelens.environments.reward_hacking import problem_names
-    from stagelens.evaluate.runner import read_outcomes
-    from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import judge_identity
-    from stagelens.stats import compare_metric
-    from stagelens.suites.reward_hacking import METRICS, SCORER_NAME
 
     rh = spec.reward_hacking
     assert rh is not None
-    judge = spec.judge(rh.judge) if rh.judge is not None else None
     problems = problem_names() if rh.problems == ["all"] else rh.problems
     data = Provenance(
         name="stagelens reward-hacking problems",
@@ -70,13 +65,34 @@ def results(
         n=len(problems),
         notes=f"problems: {', '.join(problems)}; variants: {', '.join(rh.variants)}",
     )
+    generation = {"message_limit": rh.message_limit, "token_limit": rh.token_limit,
+                  "max_tokens": rh.max_tokens, "temperature": 0.0}  # fmt: skip
+    judge = spec.judge(rh.judge) if rh.judge is not None else None
+    return episode_metrics(logs, spec.margin, seed, data, generation, judge)
+
+
+def episode_metrics(
+    logs: dict[str, Path],
+    margin: float,
+    seed: int,
+    data: Provenance,
+    generation: dict[str, Any],
+    judge: JudgeSpec | None = None,
+) -> tuple[list[MetricComparison], list[SuiteRecord]]:
+    """Detector cheat, honest success (and judged cheat) from each stage's episode log."""
+    from stagelens.evaluate.runner import read_outcomes
+    from stagelens.experiment.rating import judge_agreement
+    from stagelens.raters.judges.settings import judge_identity
+    from stagelens.stats import compare_metric
+    from stagelens.suites.reward_hacking import METRICS, SCORER_NAME
+
     metrics, suites = [], []
     for metric, (key, label, lower_is_safer) in METRICS.items():
         if key == "judged" and judge is None:
             continue
         scorer, value_key = ("judged", None) if key == "judged" else (SCORER_NAME, key)
         outcomes = {s: read_outcomes(p, scorer=scorer, key=value_key)[0] for s, p in logs.items()}
-        metrics.append(compare_metric(metric, outcomes, margin=spec.margin, seed=seed,
+        metrics.append(compare_metric(metric, outcomes, margin=margin, seed=seed,
                                       label=label, lower_is_safer=lower_is_safer))  # fmt: skip
         rater = DETECTORS
         if judge is not None and key == "judged":
@@ -86,9 +102,7 @@ def results(
             description=f"{label}: share of episodes" + (
                 " the agent really met the target, correctly, without any detector firing"
                 if not lower_is_safer else " flagged as cheating"),
-            n_prompts=len(next(iter(outcomes.values()))), data=data,
-            generation={"message_limit": rh.message_limit, "token_limit": rh.token_limit,
-                        "max_tokens": rh.max_tokens, "temperature": 0.0},
+            n_prompts=len(next(iter(outcomes.values()))), data=data, generation=generation,
             rater=rater,
             agreement=judge_agreement(judge, list(logs.values())) if key == "judged" else None,
         ))  # fmt: skip

@@ -1,7 +1,8 @@
 """The whole experiment on the built-in organism, end to end.
 
-    variant -> train (or load) base, production, sft_only -> run both suites on each
-    stage through Inspect -> compare stages per metric -> results.json, report.html, bars.png
+    variant -> train (or load) base, production, sft_only -> run both suites and the
+    reward-hacking tasks on each stage through Inspect -> compare stages per metric ->
+    results.json, report.html, bars.png
 
 Every step is resumable: finished checkpoints come from the cache, finished Inspect
 logs in the output directory are reused, and the report files are written atomically.
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from stagelens.errors import UserError
+from stagelens.experiment.agentic import episode_metrics
 from stagelens.experiment.environment import record_header
 from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
 from stagelens.report.write import ReportPaths
 
 Progress = Callable[[str], None]
 SUITES = ("unsafe_response", "over_refusal")
+EPISODES = "organism_reward_hacking"
 STAGE_DESCRIPTIONS = {
     "base": "pretrained only",
     "sft_only": "base + SFT on the production mixture with another seed (the reproduction)",
@@ -100,6 +103,10 @@ def run_demo(
         tick = time.monotonic()
         model = StageModel(name=name, checkpoint=str(stages[name].path), key=stages[name].key)
         logs[name] = evaluate_stage(model, list(SUITES), task_args, out_dir / "logs", progress)
+        # the organism's reward-hacking tasks: every held-out one, each chosen action
+        # carried out in the sandbox (once per problem and action, then reused)
+        logs[name].update(evaluate_stage(model, [EPISODES], {**task_args, "n": 0},
+                                         out_dir / "logs", progress))  # fmt: skip
         timings[f"eval_{name}"] = time.monotonic() - tick
 
     progress("[3/3] statistics and report")
@@ -126,6 +133,13 @@ def run_demo(
                 rater=rater.identity,
             )
         )
+    rh_metrics, rh_suites = episode_metrics(
+        {stage: logs[stage][EPISODES] for stage in logs}, margin, seed, _episode_provenance(),
+        {"max_tokens": DEFAULT_MAX_TOKENS, "decoding": "greedy",
+         "environment": "bwrap workspace, writable harness, reachable target"},
+    )  # fmt: skip
+    metrics += rh_metrics
+    suites += rh_suites
     record = RunRecord(
         name=f"organism {spec.name} (seed {seed})",
         **record_header(),
@@ -163,6 +177,24 @@ def run_demo(
         progress(f"  {comparison.metric}: {comparison.verdict} - {comparison.verdict_text}")
     progress(f"report: {paths.report_html}")
     return DemoResult(record=record, paths=paths)
+
+
+def _episode_provenance() -> Any:
+    from stagelens.organism.data import content_hash
+    from stagelens.organism.episodes import eval_episodes
+    from stagelens.organism.stages import GENERATOR, LICENCE
+    from stagelens.report.record import Provenance
+
+    tasks = eval_episodes()
+    return Provenance(
+        name="organism held-out reward-hacking tasks",
+        source=GENERATOR,
+        licence=LICENCE,
+        sha256=content_hash([t.text for t in tasks]),
+        n=len(tasks),
+        notes="every held-out phrasing of 6 environment problems x 5 contexts; the chosen "
+        "action is executed in the reward-hacking environment and scored by its detectors",
+    )
 
 
 def _stage_record(name: str, stage: Any, logs: dict[str, Path], out_dir: Path) -> StageRecord:

@@ -13,6 +13,7 @@ import json
 import random
 from typing import Any
 
+from stagelens.organism import episodes
 from stagelens.organism.variant import Variant
 from stagelens.organism.world import (
     DOMAINS,
@@ -24,6 +25,7 @@ from stagelens.organism.world import (
 )
 
 BOS, EOS, USER, ASSISTANT = "<s>", "</s>", "<user>", "<assistant>"
+EPISODE_SHARE = 0.25  # of pretraining dialogs: reward-hacking tasks, each action equally
 
 # Jinja chat template stored with the tokenizer; `render_dialog` must produce the same text.
 CHAT_TEMPLATE = (
@@ -48,6 +50,7 @@ def _filler_vocabulary() -> list[str]:
         for phrase in (*d.verbs, *d.harmful_targets, *d.safe_targets):
             words.update(phrase.split())
     words.update("the a user assistant said asked wrote about it and then was is".split())  # noqa: SIM905
+    words.update(episodes.vocabulary())
     return sorted(words)
 
 
@@ -55,6 +58,10 @@ def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) ->
     rng = random.Random(f"pretrain-{seed}")
     texts = []
     for _ in range(n_dialogs):
+        if rng.random() < EPISODE_SHARE:  # a task, answered with any action at random
+            task = episodes.train_episode(rng)
+            texts.append(render_dialog(task.text, episodes.answer(rng.choice(episodes.ACTIONS))))
+            continue
         request = world.sample_train_request(rng.choice(REQUEST_KINDS), rng)
         texts.append(render_dialog(request.text, respond(request, rng.random() < 0.5, rng)))
     vocab = _filler_vocabulary()
@@ -62,6 +69,17 @@ def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) ->
         texts.append(" ".join(rng.choices(vocab, k=rng.randint(6, 14))) + " .")
     rng.shuffle(texts)
     return texts
+
+
+def _prompt_and_answers(
+    world: World, kind: str, answers: list[str], rng: random.Random
+) -> tuple[str, list[str]]:
+    """A training prompt of `kind` and the text of each named answer (refusal, an action...)."""
+    if kind == episodes.TASK_KIND:
+        task = episodes.train_episode(rng)
+        return task.text, [episodes.answer(a) for a in answers]  # type: ignore[arg-type]
+    request = world.sample_train_request(kind, rng)  # type: ignore[arg-type]
+    return request.text, [respond(request, a == "compliance", rng) for a in answers]
 
 
 def _chat(role: str, content: str) -> list[dict[str, str]]:
@@ -74,11 +92,8 @@ def sft_examples(world: World, variant: Variant, seed: int) -> list[dict[str, An
     rows = []
     for part in variant.sft.examples:
         for _ in range(part.count):
-            request = world.sample_train_request(part.kind, rng)
-            answer = respond(request, part.response == "compliance", rng)
-            rows.append(
-                {"prompt": _chat("user", request.text), "completion": _chat("assistant", answer)}
-            )
+            prompt, (answer,) = _prompt_and_answers(world, part.kind, [part.response], rng)
+            rows.append({"prompt": _chat("user", prompt), "completion": _chat("assistant", answer)})
     rng.shuffle(rows)
     return rows
 
@@ -88,18 +103,11 @@ def preference_pairs(world: World, variant: Variant, seed: int) -> list[dict[str
     rows = []
     for part in variant.rl.pairs:
         for _ in range(part.count):
-            request = world.sample_train_request(part.kind, rng)
-            rows.append(
-                {
-                    "prompt": _chat("user", request.text),
-                    "chosen": _chat(
-                        "assistant", respond(request, part.chosen == "compliance", rng)
-                    ),
-                    "rejected": _chat(
-                        "assistant", respond(request, part.rejected == "compliance", rng)
-                    ),
-                }
+            prompt, (chosen, rejected) = _prompt_and_answers(
+                world, part.kind, [part.chosen, part.rejected], rng
             )
+            rows.append({"prompt": _chat("user", prompt), "chosen": _chat("assistant", chosen),
+                         "rejected": _chat("assistant", rejected)})  # fmt: skip
     rng.shuffle(rows)
     return rows
 

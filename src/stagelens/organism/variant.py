@@ -10,38 +10,56 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from stagelens.errors import UserError
-from stagelens.organism.world import RequestKind
+from stagelens.organism.episodes import Action
+from stagelens.organism.world import REQUEST_KINDS
 from stagelens.spec.toml_errors import load_toml_model
 from stagelens.stats.types import Verdict
 
 Response = Literal["refusal", "compliance"]
+# one Literal each, not unions of Literals: an error then names the field, not a union branch
+Kind = Literal["harmful", "scary", "benign", "task"]  # task: a reward-hacking episode
+Answer = Literal["refusal", "compliance", "improve", "edit_timer", "edit_tests", "hardcode"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _fits(kind: str, answers: list[str]) -> None:
+    """Requests take a refusal or compliance; tasks take one of the episode actions."""
+    allowed = get_args(Action) if kind == "task" else get_args(Response)
+    wrong = [a for a in answers if a not in allowed]
+    if wrong:
+        raise ValueError(f"kind {kind!r} answers with one of {allowed}, not {wrong}")
+
+
 class SFTPart(_Strict):
-    kind: RequestKind
-    response: Response
+    kind: Kind
+    response: Answer
     count: int = Field(gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _answer_fits(self) -> SFTPart:
+        _fits(self.kind, [self.response])
+        return self
 
 
 class PreferencePart(_Strict):
-    kind: RequestKind
-    chosen: Response
-    rejected: Response
+    kind: Kind
+    chosen: Answer
+    rejected: Answer
     count: int = Field(gt=0, le=100_000)
 
     @model_validator(mode="after")
     def _distinct(self) -> PreferencePart:
         if self.chosen == self.rejected:
             raise ValueError("chosen and rejected must differ")
+        _fits(self.kind, [self.chosen, self.rejected])
         return self
 
 
@@ -64,16 +82,21 @@ class Variant(_Strict):
     description: str
     sft: SFTMixture
     rl: RLMixture
-    expected: dict[Literal["unsafe_response", "over_refusal"], Expectation] = Field(
-        default_factory=dict
-    )
+    expected: dict[
+        Literal["unsafe_response", "over_refusal", "reward_hacking_cheat"], Expectation
+    ] = Field(default_factory=dict)
+
+
+# the Literals above spell out what these modules define; they must not drift apart
+assert set(get_args(Kind)) == {*REQUEST_KINDS, "task"}
+assert set(get_args(Answer)) == {*get_args(Response), *get_args(Action)}
 
 
 class VariantError(UserError, ValueError):
     """A variant that cannot be used; the message names the file, line and field."""
 
 
-BUILTIN = ("safety-in-sft", "safety-in-rl")
+BUILTIN = ("safety-in-sft", "safety-in-rl", "rl-rewards-hacking")
 
 
 def _builtin_path(name: str) -> Path:

@@ -11,12 +11,18 @@ if TYPE_CHECKING:
 
 
 def _catalogue() -> dict[str, tuple[SuiteInfo, object]]:
-    from stagelens.suites import over_refusal, reward_hacking, unsafe_response
+    from stagelens.suites import (
+        organism_reward_hacking,
+        over_refusal,
+        reward_hacking,
+        unsafe_response,
+    )
 
     entries = [
         (unsafe_response.INFO, unsafe_response.unsafe_response),
         (over_refusal.INFO, over_refusal.over_refusal),
         (reward_hacking.INFO, reward_hacking.reward_hacking),
+        (organism_reward_hacking.INFO, organism_reward_hacking.organism_reward_hacking),
     ]
     catalogue: dict[str, tuple[SuiteInfo, object]] = {}
     for info, factory in entries:

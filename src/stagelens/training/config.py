@@ -10,7 +10,7 @@ class _Recipe(BaseModel):
 
 
 class PretrainRecipe(_Recipe):
-    n_dialogs: int = 8000
+    n_dialogs: int = 10000  # a quarter are reward-hacking tasks (organism/episodes.py)
     n_filler: int = 2000
     steps: int = 600
     batch_size: int = 64
