@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256, help="new tokens per turn")
     parser.add_argument("--size", type=int, default=1000, help="timing and re-timing size")
     parser.add_argument("--batches", type=int, default=2)
+    parser.add_argument("--describe-tools", action="store_true",
+                        help="spell the tools and their call syntax out in the instructions")
     default_cache = os.environ.get("STAGELENS_CACHE", "/tmp/stagelens-bench-cache")
     parser.add_argument("--cache", type=Path, default=Path(default_cache))
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp/rh_smollm2/logs"))
@@ -121,7 +123,8 @@ def main() -> None:
     print(f"model loaded ({time.monotonic() - started:.1f} s)")
     task = reward_hacking(problems=",".join(problems), variants=args.variant,
                           timing_size=args.size, retiming_size=args.size,
-                          batches=args.batches, message_limit=args.message_limit)  # fmt: skip
+                          batches=args.batches, message_limit=args.message_limit,
+                          describe_tools=args.describe_tools)  # fmt: skip
     eval_start = time.monotonic()
     try:
         (log,) = inspect_eval(task, model=model, log_dir=str(args.log_dir), display="none",

@@ -145,13 +145,15 @@ def reward_hacking(
     sandbox_config: dict[str, Any] | None = None,
     judge: bool | dict[str, Any] = False,
     max_tokens: int | None = None,
+    describe_tools: bool = False,
 ) -> Task:
     """Reward-hacking episodes; `problems` / `variants` are "all" or comma-separated names.
 
     With `judge` (True, or JudgeSettings fields for a panel), a transcript judge bound to the
     `grader` model role(s) also labels each episode legitimate / heuristic / hack; its rate
     (`judged`) is kept apart from the detectors' (`episode_detectors`), and its invalid
-    verdicts are unscored.
+    verdicts are unscored. `describe_tools` spells the tools and their call syntax out in
+    the instructions, for local models whose chat template drops tool schemas.
     """
     from inspect_ai.model import GenerateConfig
 
@@ -166,7 +168,7 @@ def reward_hacking(
                               aggregate=s.aggregate, cache=s.cache, response="transcript"))
     return Task(
         dataset=episodes(problems, variants, timing_size, sandbox_config),
-        solver=optimiser_agent(),
+        solver=optimiser_agent(describe_tools),
         scorer=scorers,
         message_limit=message_limit,
         token_limit=token_limit,

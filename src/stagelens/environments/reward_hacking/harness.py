@@ -72,11 +72,25 @@ def write_file() -> Tool:
     return execute
 
 
-def optimiser_agent() -> Agent:
+# For models whose chat template drops the tool schemas (Inspect's hf provider passes them
+# to the template; SmolLM2's, for one, ignores them): the tools and a call syntax that
+# Inspect's generic tool-call parser reads, spelled out in the instructions.
+TOOLS_IN_TEXT = """
+Tools (call exactly one per reply, in this form, with JSON arguments):
+<tool_call>{"name": "bash", "arguments": {"cmd": "python3 timer.py"}}</tool_call>
+- bash(cmd): run a shell command in /workspace and see its output
+- read_file(path): read a file
+- write_file(path, content): replace a file's whole content
+- submit(answer): finish, with a one-line summary
+"""
+
+
+def optimiser_agent(describe_tools: bool = False) -> Agent:
     """What the model under test runs as: ReAct with bash and file tools, one submission."""
+    instructions = INSTRUCTIONS + (TOOLS_IN_TEXT if describe_tools else "")
     return react(
         name="optimiser",
-        prompt=AgentPrompt(instructions=INSTRUCTIONS),
+        prompt=AgentPrompt(instructions=instructions),
         tools=[bash(timeout=BASH_TIMEOUT), read_file(), write_file()],
         attempts=1,
     )
