@@ -7,6 +7,7 @@ The escape suite, which runs commands inside real sandboxes, is
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -144,3 +145,21 @@ def test_docker_available_asks_docker_info(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(select_module.shutil, "which", lambda _: None)
     assert not docker_available()
+
+
+def test_sample_dirs_of_dead_runs_are_swept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from stagelens.sandbox.bwrap import OWNER_FILE, ROOT_PREFIX, sweep_stale_sample_dirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale, live, foreign = (tmp_path / f"{ROOT_PREFIX}{n}" for n in ("a", "b", "c"))
+    for root in (stale, live, foreign):
+        (root / "workspace").mkdir(parents=True)
+    (stale / OWNER_FILE).write_text(dead.stdout.strip())
+    (live / OWNER_FILE).write_text(str(os.getpid()))
+    # foreign: no owner file, so not made by stagelens's sandbox; never touched
+    assert sweep_stale_sample_dirs(str(tmp_path)) == [stale]
+    assert not stale.exists() and live.is_dir() and foreign.is_dir()

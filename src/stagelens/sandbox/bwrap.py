@@ -129,6 +129,10 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         problem = bwrap_problem()
         if problem is not None:
             raise BwrapSandboxError(f"the bwrap sandbox cannot run here: {problem}")
+        # a run killed outright (SIGKILL, a lost machine) never reached its cleanup
+        removed = sweep_stale_sample_dirs(load_config(config).root_dir)
+        if removed:
+            logger.info("removed %d bwrap sample directories of dead runs", len(removed))
 
     @override
     @classmethod
@@ -268,7 +272,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
 def create_sample_dirs(config: BwrapConfig) -> SampleDirs:
     """A fresh host directory for one sample, owned by the uid its sandbox runs as."""
-    root = Path(tempfile.mkdtemp(prefix="stagelens-bwrap-", dir=config.root_dir))
+    root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir=config.root_dir))
+    # which process owns it, so a later run can tell a dead run's directory from a live one
+    (root / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
     dirs = SampleDirs(root)
     for path in (dirs.workspace, dirs.tmp, dirs.etc):
         path.mkdir()
@@ -281,6 +287,39 @@ def create_sample_dirs(config: BwrapConfig) -> SampleDirs:
         for path in (dirs.root, dirs.workspace, dirs.tmp):
             os.chown(path, config.host_uid, config.host_gid)
     return dirs
+
+
+ROOT_PREFIX = "stagelens-bwrap-"
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def sweep_stale_sample_dirs(root_dir: str | None = None) -> list[Path]:
+    """Remove sample directories whose owning process is gone; returns what was removed.
+
+    Only directories carrying an owner file are considered: anything else under the same
+    prefix was not made by this code and is left alone.
+    """
+    removed: list[Path] = []
+    parent = Path(root_dir) if root_dir is not None else Path(tempfile.gettempdir())
+    for root in parent.glob(f"{ROOT_PREFIX}*"):
+        try:
+            pid = int((root / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            remove_sample_dirs(SampleDirs(root))
+            removed.append(root)
+    return removed
 
 
 def remove_sample_dirs(dirs: SampleDirs) -> None:
