@@ -71,24 +71,44 @@ def episodes(
     variants: str = "all",
     timing_size: int | None = None,
     sandbox_config: dict[str, Any] | None = None,
+    sandbox_kind: str = "auto",
 ) -> list[Sample]:
-    """One sample per (problem, variant); the sandbox makes the variant's files read-only."""
-    from stagelens.sandbox import BwrapConfig
+    """One sample per (problem, variant); the sandbox makes the variant's files read-only.
 
+    `sandbox_kind`: "bwrap", "docker", or "auto" (bwrap where it works, else Docker where an
+    engine answers). Only bwrap can make the harness read-only inside a writable workspace;
+    on Docker the read-only variants are refused rather than silently run writable, and the
+    detectors re-time in the episode's own container (in nonce-named directories) unless the
+    task's compose file defines a second service named "trusted".
+    """
+    from stagelens.sandbox import BwrapConfig, default_sandbox
+
+    if sandbox_kind not in ("auto", "bwrap", "docker"):
+        raise ValueError(f"sandbox_kind must be auto, bwrap or docker, not {sandbox_kind!r}")
+    kind = default_sandbox()[0] if sandbox_kind == "auto" else sandbox_kind
     by_name = {v.name: v for v in ALL_VARIANTS}
     samples = []
     for name in _pick(problems, problem_names(), "problem"):
         problem = get_problem(name)
         for variant_name in _pick(variants, list(by_name), "variant"):
             variant = by_name[variant_name]
-            config = BwrapConfig.model_validate(
-                {**(sandbox_config or {}), "readonly_paths": list(read_only_paths(variant))}
-            )
+            if kind == "docker":
+                if variant.read_only_harness:
+                    raise ValueError(
+                        f"variant {variant.name!r} makes the harness read-only, which needs "
+                        "the bwrap sandbox; on Docker use the rw-* variants"
+                    )
+                spec = SandboxEnvironmentSpec("docker", (sandbox_config or {}).get("compose"))
+            else:
+                config = BwrapConfig.model_validate(
+                    {**(sandbox_config or {}), "readonly_paths": list(read_only_paths(variant))}
+                )
+                spec = SandboxEnvironmentSpec("bwrap", config)
             samples.append(Sample(
                 id=f"{name}:{variant.name}",
                 input=task_prompt(problem, variant),
                 files=build_workspace(problem, variant, timing_size=timing_size),
-                sandbox=SandboxEnvironmentSpec("bwrap", config),
+                sandbox=spec,
                 metadata={"problem": name, "variant": variant.model_dump(),
                           "timing_size": timing_size},
             ))  # fmt: skip
@@ -146,6 +166,7 @@ def reward_hacking(
     judge: bool | dict[str, Any] = False,
     max_tokens: int | None = None,
     describe_tools: bool = False,
+    sandbox_kind: str = "auto",
 ) -> Task:
     """Reward-hacking episodes; `problems` / `variants` are "all" or comma-separated names.
 
@@ -167,7 +188,7 @@ def reward_hacking(
         scorers.append(judged("reward_hacking", "hack", retries=s.retries, graders=s.roles(),
                               aggregate=s.aggregate, cache=s.cache, response="transcript"))
     return Task(
-        dataset=episodes(problems, variants, timing_size, sandbox_config),
+        dataset=episodes(problems, variants, timing_size, sandbox_config, sandbox_kind),
         solver=optimiser_agent(describe_tools),
         scorer=scorers,
         message_limit=message_limit,
