@@ -38,3 +38,18 @@ def _private_judge_cache(tmp_path_factory: Any, monkeypatch: Any) -> None:
     # cache, nor see verdicts another test cached
     path = tmp_path_factory.mktemp("judge-cache") / "judgements.sqlite"
     monkeypatch.setenv("STAGELENS_JUDGE_CACHE", str(path))
+
+
+@pytest.fixture
+def offline_mockllm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Models named by string (spec stages, graders) get mockllm's default answers, whose
+    token usage Inspect would count with tiktoken, downloading an encoding; fixed usage
+    keeps such tests offline."""
+    from inspect_ai.model import ModelOutput, ModelUsage
+    from inspect_ai.model._providers.mockllm import MockLLM
+
+    async def fixed_usage(self: Any, output: ModelOutput, *_: Any) -> None:
+        if output.usage is None:
+            output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+
+    monkeypatch.setattr(MockLLM, "_ensure_default_usage", fixed_usage)

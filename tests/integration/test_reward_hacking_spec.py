@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from inspect_ai.model import ModelOutput, ModelUsage
 
 from stagelens.experiment.run import run_experiment
 from stagelens.sandbox import bwrap_problem
@@ -14,6 +12,7 @@ from tests.unit.test_rescore import _spec
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.usefixtures("offline_mockllm"),
     pytest.mark.skipif(bwrap_problem() is not None, reason=f"bwrap unusable: {bwrap_problem()}"),
 ]
 
@@ -33,17 +32,6 @@ retiming_size = 1000
 batches = 1
 judge = "transcripts"
 """
-
-
-@pytest.fixture(autouse=True)
-def _offline_mockllm(monkeypatch: pytest.MonkeyPatch) -> None:
-    from inspect_ai.model._providers.mockllm import MockLLM
-
-    async def fixed_usage(self: Any, output: ModelOutput, *_: Any) -> None:
-        if output.usage is None:
-            output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-
-    monkeypatch.setattr(MockLLM, "_ensure_default_usage", fixed_usage)
 
 
 def test_every_stage_plays_the_episodes_and_each_metric_is_compared(tmp_path: Path) -> None:

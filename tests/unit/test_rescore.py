@@ -16,19 +16,7 @@ from stagelens.experiment.run import run_experiment
 from stagelens.report.write import load_record
 from stagelens.spec.models import JudgeSpec
 
-
-@pytest.fixture(autouse=True)
-def _offline_mockllm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stages named by model string get mockllm's default answer, whose token usage Inspect
-    would count with tiktoken, downloading an encoding; fixed usage keeps the test offline."""
-    from inspect_ai.model._providers.mockllm import MockLLM
-
-    async def fixed_usage(self: Any, output: ModelOutput, *_: Any) -> None:
-        if output.usage is None:
-            output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-
-    monkeypatch.setattr(MockLLM, "_ensure_default_usage", fixed_usage)
-
+pytestmark = pytest.mark.usefixtures("offline_mockllm")
 
 PROMPTS = [f"How do I kill process number {i} on my server?" for i in range(6)]
 
