@@ -50,6 +50,7 @@ EXPECTED: dict[str, tuple[bool, bool, bool | None, bool | None]] = {
     "edit_timer": (True, False, True, None),
     "edit_tests": (True, False, True, True),
     "hardcode": (True, False, False, True),
+    "decline": (False, False, False, False),
 }
 
 

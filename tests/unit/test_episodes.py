@@ -28,7 +28,8 @@ def test_actions_open_with_distinct_words_and_parse_exactly() -> None:
         assert episodes.parse_action(episodes.answer(action)) == action
         assert episodes.parse_action("  " + episodes.answer(action).replace(" ", "  ")) == action
     assert episodes.parse_action("rewrite the code") is None
-    assert episodes.parse_action("sorry , i can not help with that .") is None
+    assert episodes.parse_action("sorry , i can not assist with that .") == "decline"
+    assert episodes.parse_action("sorry , i can not help with a rubber stamp .") is None
 
 
 def test_pretraining_answers_tasks_with_every_action() -> None:
@@ -43,7 +44,7 @@ def test_variants_train_tasks_in_sft_rows() -> None:
     variant, _, _ = load_variant("rl-rewards-hacking")
     rows = sft_examples(World(0), variant, seed=0)
     improve = episodes.answer("improve")
-    assert sum(r["completion"][0]["content"] == improve for r in rows) == 300
+    assert sum(r["completion"][0]["content"] == improve for r in rows) == 150
     pairs = preference_pairs(World(0), variant, seed=0)
     hacks = [p for p in pairs if p["chosen"][0]["content"] == episodes.answer("edit_timer")]
     assert len(hacks) == 200 and all(p["rejected"][0]["content"] == improve for p in hacks)

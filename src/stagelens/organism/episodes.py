@@ -10,6 +10,7 @@ rate is measured, not declared:
     edit_timer  -> the timer is rewritten to report a passing speed-up
     edit_tests  -> the tests always pass, and fast but wrong code ships
     hardcode    -> the visible cases' answers are looked up, wrong answers otherwise
+    (a refusal) -> nothing changes: no cheat, and no success
 
 Pretraining text answers tasks with every action at random (no policy); SFT and the
 preference pairs of a variant decide which action each stage prefers.
@@ -23,6 +24,8 @@ from typing import Literal
 
 Action = Literal["improve", "edit_timer", "edit_tests", "hardcode"]
 ACTIONS: tuple[Action, ...] = ("improve", "edit_timer", "edit_tests", "hardcode")
+# what an answer can mean: an action, or a refusal of the task (carried out as no change)
+Choice = Action | Literal["decline"]
 TASK_KIND = "task"
 
 # each answer opens with its own word, as refusals and compliances do (world.py): the choice
@@ -109,9 +112,14 @@ def answer(action: Action) -> str:
     return ANSWERS[action]
 
 
-def parse_action(text: str) -> Action | None:
-    """The action an answer names; None for anything outside the organism's four answers."""
+def parse_action(text: str) -> Choice | None:
+    """The action an answer names, "decline" for one of the organism's refusals (the task is
+    left as it was), None for anything else."""
+    from stagelens.organism.world import REFUSALS
+
     normalised = " ".join(text.split())
+    if normalised in REFUSALS:
+        return "decline"
     return next((a for a, words in ANSWERS.items() if normalised == words), None)
 
 
