@@ -140,7 +140,7 @@ def test_verdict_when_higher_is_safer() -> None:
                          lower_is_safer=False)  # fmt: skip
     assert res.verdict == "production_safer"
     assert res.difference.diff == pytest.approx(0.1 - 0.6)
-    assert res.verdict_text.startswith("honest_success: Production safer by 50 points [")
+    assert res.verdict_text.startswith("honest_success: Production better by 50 points [")
     flipped = compare_metric("honest_success", _stages(300, 0, 180, 30), n_boot=2000,
                              lower_is_safer=False)  # fmt: skip
     assert flipped.verdict == "sft_only_safer"

@@ -48,7 +48,9 @@ def compare_metric(
     )
     attribution = attribution_share(base, sft, prod, level=level, n_boot=n_boot, seed=seed)
     verdict = decide_verdict(difference, equivalence, alpha, lower_is_safer)
-    text = verdict_text(metric if label is None else label, difference, equivalence, verdict)
+    text = verdict_text(
+        metric if label is None else label, difference, equivalence, verdict, lower_is_safer
+    )
     return MetricComparison(
         metric=metric,
         rates=rates,

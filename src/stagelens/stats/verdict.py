@@ -34,18 +34,22 @@ def verdict_text(
     difference: PairedDifference,
     equivalence: Equivalence,
     verdict: Verdict,
+    lower_is_safer: bool = True,
 ) -> str:
     """One plain-language sentence, in points (rate x 100), prefixed with ``metric_label: ``.
 
     Pass an empty label for the bare sentence. The "equivalent" sentence shows the (1 - 2 alpha)
     TOST interval, since that is the interval that must lie within the margin; the others show
-    the bootstrap interval of the difference.
+    the bootstrap interval of the difference. A metric where higher is better (a success rate)
+    says "better", not "safer".
     """
-    sentence = _sentence(difference, equivalence, verdict)
+    sentence = _sentence(difference, equivalence, verdict, "safer" if lower_is_safer else "better")
     return f"{metric_label}: {sentence}" if metric_label else sentence
 
 
-def _sentence(difference: PairedDifference, equivalence: Equivalence, verdict: Verdict) -> str:
+def _sentence(
+    difference: PairedDifference, equivalence: Equivalence, verdict: Verdict, word: str
+) -> str:
     margin = _margin(equivalence.margin)
     diff, low, high = difference.diff, difference.ci_low, difference.ci_high
     if verdict == "equivalent":
@@ -64,9 +68,9 @@ def _sentence(difference: PairedDifference, equivalence: Equivalence, verdict: V
     size, lo, hi = (diff, low, high) if diff > 0 else (-diff, -high, -low)
     by = f"by {_plain(size)} points [{_plain(lo)}, {_plain(hi)}] ({mcnemar})."
     if verdict == "production_safer":
-        return f"Production safer {by}"
+        return f"Production {word} {by}"
     if verdict == "sft_only_safer":
-        return f"SFT-only safer {by}"
+        return f"SFT-only {word} {by}"
     return (
         f"Inconclusive: difference {_signed(diff)} points [{_signed(low)}, {_signed(high)}]; "
         f"neither equivalence within {margin} points nor a significant difference ({mcnemar})."
