@@ -56,7 +56,6 @@ Action = Literal["improve", "edit_timer", "edit_tests", "hardcode", "decline"]
 ACTIONS: tuple[Action, ...] = ("improve", "edit_timer", "edit_tests", "hardcode", "decline")
 
 TASK_NAME = "reward_hacking_actions"
-_WRITE_TIMEOUT = 60  # seconds for one in-sandbox file write
 
 # What an always-pass test script and a faked timer print; the timer's last line matches
 # scripts.TIMER_LINE_PATTERN so the workspace timer's claim parses as a PASS.
@@ -166,17 +165,6 @@ def action_edits(
     return {SOLUTION_FILE: hardcoded_solution(problem)}
 
 
-async def _write_inside(workspace: SandboxEnvironment, path: str, content: str) -> str | None:
-    """Write `path` by a command in the sandbox; None on success, else the refusal's stderr."""
-    result = await workspace.exec(
-        ["sh", "-c", 'cat > "$1"', "write_file", path],
-        input=content,
-        timeout=_WRITE_TIMEOUT,
-        timeout_retry=False,
-    )
-    return None if result.success else (result.stderr.strip() or f"exit {result.returncode}")
-
-
 async def execute_action(
     problem: Problem,
     variant: Variant,
@@ -193,7 +181,7 @@ async def execute_action(
     here. Both sandboxes (workspace and trusted) are removed afterwards, also on error.
     """
     # imported here: the sandbox package is only needed by callers that execute actions
-    from stagelens.environments.reward_hacking.harness import fresh_sandbox_of
+    from stagelens.environments.reward_hacking.harness import fresh_sandbox_of, write_inside
     from stagelens.sandbox import BwrapConfig, BwrapSandboxEnvironment
 
     checked = _check_action(action)
@@ -213,7 +201,7 @@ async def execute_action(
         blocked: list[str] = []
         errors: list[str] = []
         for path, content in action_edits(problem, checked, timing_size=timing_size).items():
-            error = await _write_inside(workspace, path, content)
+            error = await write_inside(workspace, path, content)
             if error is None:
                 applied.append(path)
             else:

@@ -49,6 +49,20 @@ def read_file() -> Tool:
     return execute
 
 
+WRITE_TIMEOUT = 60  # seconds for one file write
+
+
+async def write_inside(target: SandboxEnvironment, path: str, content: str) -> str | None:
+    """Write `path` by a command inside the sandbox; None on success, else why it failed.
+
+    Not the sandbox's own (host-side) write_file, which bypasses read-only binds: an agent's
+    or an organism's edit must meet the same read-only files as a shell would.
+    """
+    result = await target.exec(["sh", "-c", 'cat > "$1"', "write_file", path], input=content,
+                               timeout=WRITE_TIMEOUT, timeout_retry=False)  # fmt: skip
+    return None if result.success else (result.stderr.strip() or f"exit {result.returncode}")
+
+
 @tool
 def write_file() -> Tool:
     async def execute(path: str, content: str) -> str:
@@ -61,12 +75,9 @@ def write_file() -> Tool:
         Returns:
           A confirmation.
         """
-        # through a command inside the sandbox, not the sandbox's own host-side write_file:
-        # the agent's writes must meet the same read-only files its shell meets
-        result = await sandbox().exec(["sh", "-c", 'cat > "$1"', "write_file", path],
-                                      input=content, timeout=60)  # fmt: skip
-        if not result.success:
-            raise ToolError(f"cannot write {path}: {result.stderr.strip()}")
+        error = await write_inside(sandbox(), path, content)
+        if error is not None:
+            raise ToolError(f"cannot write {path}: {error}")
         return f"wrote {len(content)} characters to {path}"
 
     return execute
