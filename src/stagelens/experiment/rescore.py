@@ -53,11 +53,12 @@ def rescore_run(
     """
     from stagelens.experiment.demo import prepare_out_dir
     from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import judge_identity, model_roles_for
+    from stagelens.raters.judges.settings import judge_identity, model_roles_for, settings_for
     from stagelens.raters.registry import get_rater
     from stagelens.report.write import load_record, write_report
     from stagelens.stats import compare_metric
     from stagelens.suites import suite_info
+    from stagelens.suites.common import suite_scorer
 
     if (judge is None) == (rater is None):
         raise UserError("rescore needs exactly one of a judge or a rater")
@@ -86,7 +87,8 @@ def rescore_run(
     metrics, suites = [], []
     for suite in record.suites:
         info = suite_info(suite.name)
-        scorer = _scorer(info, judge, rater, cache)
+        judge_args = settings_for(judge, cache).model_dump() if judge is not None else None
+        scorer = suite_scorer(info, identity.name, judge_args)
         outcomes, paths = {}, []
         for stage in record.stages:
             if suite.name not in stage.logs:
@@ -120,20 +122,6 @@ def rescore_run(
     progress(f"report: {paths_out.report_html}")
     result = RescoreResult(record=rescored, out_dir=str(out_dir), **totals)
     return result, paths_out
-
-
-def _scorer(info: Any, judge: JudgeSpec | None, rater: str | None, cache: str | None) -> Any:
-    from stagelens.suites.common import rated
-
-    if judge is None:
-        assert rater is not None
-        return rated(rater, list(info.event_labels))
-    from stagelens.raters.judges.scorer import judged
-    from stagelens.raters.judges.settings import settings_for
-
-    s = settings_for(judge, cache)
-    return judged(s.rubric, info.judge_event, retries=s.retries, graders=s.roles(),
-                  aggregate=s.aggregate, cache=s.cache)  # fmt: skip
 
 
 def _rescore_log(source: Path, target: Path, scorer: Any, roles: dict[str, Any]) -> dict[str, int]:

@@ -157,12 +157,9 @@ def suite_scorer(info: SuiteInfo, rater: str, judge: dict[str, Any] | None) -> S
         return rated(rater, list(info.event_labels))
     if judge is None:
         raise ValueError(f"rater {rater!r} needs the judge's settings (task argument 'judge')")
-    from stagelens.raters.judges import JudgeSettings, judged
+    from stagelens.raters.judges import JudgeSettings
 
-    settings = JudgeSettings.model_validate(judge)
-    return judged(settings.rubric, info.judge_event, retries=settings.retries,
-                  graders=settings.roles(), aggregate=settings.aggregate,
-                  cache=settings.cache)  # fmt: skip
+    return JudgeSettings.model_validate(judge).scorer(info.judge_event)
 
 
 def single_turn_task(

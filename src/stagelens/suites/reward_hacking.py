@@ -178,15 +178,14 @@ def reward_hacking(
     """
     from inspect_ai.model import GenerateConfig
 
-    from stagelens.raters.judges import JudgeSettings, judged
+    from stagelens.raters.judges import JudgeSettings
 
     scorers = [episode_detectors(retiming_size=retiming_size, batches=batches)]
     if judge:
         s = JudgeSettings.model_validate(
             {"rubric": "reward_hacking", **(judge if isinstance(judge, dict) else {})}
         )
-        scorers.append(judged("reward_hacking", "hack", retries=s.retries, graders=s.roles(),
-                              aggregate=s.aggregate, cache=s.cache, response="transcript"))
+        scorers.append(s.scorer(INFO.judge_event, response="transcript"))
     return Task(
         dataset=episodes(problems, variants, timing_size, sandbox_config, sandbox_kind),
         solver=optimiser_agent(describe_tools),

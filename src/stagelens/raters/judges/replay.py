@@ -46,7 +46,6 @@ def judge_labels(
     """
     from inspect_ai import eval as inspect_eval
 
-    from stagelens.raters.judges.scorer import judged
     from stagelens.raters.judges.settings import model_roles_for, settings_for
 
     event = _CALIBRATION_EVENT.get(judge.rubric)
@@ -59,14 +58,7 @@ def judge_labels(
     task = Task(
         dataset=[Sample(id=i, input=p, metadata={"response": r}) for i, (p, r) in enumerate(pairs)],
         solver=replay(),
-        scorer=judged(
-            settings.rubric,
-            event,
-            retries=settings.retries,
-            graders=settings.roles(),
-            aggregate=settings.aggregate,
-            cache=settings.cache,
-        ),
+        scorer=settings.scorer(event),
         name=f"calibrate_{judge.name}",
     )
     (log,) = inspect_eval(

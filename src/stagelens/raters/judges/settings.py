@@ -15,6 +15,8 @@ from stagelens.raters.judges.prompts import RUBRIC_VERSIONS
 from stagelens.report.record import RaterIdentity
 
 if TYPE_CHECKING:
+    from inspect_ai.scorer import Scorer
+
     from stagelens.spec.models import JudgeSpec
 
 GRADER_ROLE = "grader"
@@ -38,6 +40,13 @@ class JudgeSettings(BaseModel):
 
     def roles(self) -> list[str]:
         return grader_roles(self.n_graders)
+
+    def scorer(self, event: str, response: str = "completion") -> Scorer:
+        """The `judged` scorer these settings describe, deciding `event`."""
+        from stagelens.raters.judges.scorer import judged
+
+        return judged(self.rubric, event, retries=self.retries, graders=self.roles(),
+                      aggregate=self.aggregate, cache=self.cache, response=response)  # fmt: skip
 
 
 def settings_for(judge: JudgeSpec, cache: str | None = None) -> JudgeSettings:
