@@ -116,11 +116,16 @@ def build_stages(
         save_checkpoint(path, write, stage=name, key=key, config=full, training=history)
         stages[name] = StageCheckpoint(name, path, key, parent, history, reused=False)
 
+    # every stage's data, generated once: it is trained on and hashed into the stage's key,
+    # so a change to the world's text retrains what it touches, and only that
+    r = recipe.pretrain
+    texts = data.pretraining_texts(world, r.n_dialogs, r.n_filler, seed)
+    sft_rows = {s: data.sft_examples(world, variant, s) for s in (seed, seed + 1)}
+    pairs = data.preference_pairs(world, variant, seed)
+
     def pretrain(_: Path | None) -> Trained:
         from stagelens.training.pretrain import pretrain
 
-        r = recipe.pretrain
-        texts = data.pretraining_texts(world, r.n_dialogs, r.n_filler, seed)
         tokenizer = train_tokenizer(texts)
         model = build_model(tokenizer, recipe.shape, seed)
         steps, seconds, loss = pretrain(model, tokenizer, texts, r, seed, progress)
@@ -144,7 +149,7 @@ def build_stages(
             from stagelens.training.trl_stages import run_sft
 
             model, tokenizer = _load(parent)
-            rows = data.sft_examples(world, variant, run_seed)
+            rows = sft_rows[run_seed]
             steps, seconds, loss = run_sft(model, tokenizer, rows, recipe.sft, run_seed, progress)
             parts = "parts: " + variant.sft.model_dump_json()
             return (
@@ -167,7 +172,7 @@ def build_stages(
         from stagelens.training.trl_stages import run_dpo
 
         model, tokenizer = _load(parent)
-        rows = data.preference_pairs(world, variant, seed)
+        rows = pairs
         steps, seconds, loss = run_dpo(model, tokenizer, rows, recipe.dpo, seed, progress)
         parts = "parts: " + variant.rl.model_dump_json()
         return (
@@ -192,16 +197,9 @@ def build_stages(
         "shape": recipe.shape.model_dump(mode="json"),
         "pretrain": recipe.pretrain.model_dump(mode="json"),
     }
-    # each key also hashes the data a stage trains on, so a change to the world's text
-    # (templates, answers, episodes) retrains what it touches, and only that
-    r = recipe.pretrain
-    corpus = data.content_hash(data.pretraining_texts(world, r.n_dialogs, r.n_filler, seed))
-    stage("base", None, {**shape, "seed": seed, "data": corpus}, pretrain)
-
-    def sft_data(run_seed: int) -> str:
-        return data.content_hash(data.sft_examples(world, variant, run_seed))
-
-    stage("production_sft", "base", {**mixture, "seed": seed, "data": sft_data(seed)}, sft(seed))
+    stage("base", None, {**shape, "seed": seed, "data": data.content_hash(texts)}, pretrain)
+    sft_data = {s: data.content_hash(rows) for s, rows in sft_rows.items()}
+    stage("production_sft", "base", {**mixture, "seed": seed, "data": sft_data[seed]}, sft(seed))
     stage(
         "production",
         "production_sft",
@@ -209,12 +207,12 @@ def build_stages(
             "dpo": recipe.dpo.model_dump(mode="json"),
             "pairs": variant.rl.model_dump(mode="json"),
             "seed": seed,
-            "data": data.content_hash(data.preference_pairs(world, variant, seed)),
+            "data": data.content_hash(pairs),
         },
         dpo,
     )
     # the reproduction: the same mixture and recipe as production's SFT, another seed
-    sft_only = {**mixture, "seed": seed + 1, "data": sft_data(seed + 1)}
+    sft_only = {**mixture, "seed": seed + 1, "data": sft_data[seed + 1]}
     stage("sft_only", "base", sft_only, sft(seed + 1))
     return stages
 
