@@ -136,12 +136,7 @@ def run_experiment(
         tick = time.monotonic()
         for suite in spec.suites:
             temperature = suite.temperature
-            if trained is not None:
-                model = trained_model(name, trained, spec, temperature)
-            else:
-                assert ref is not None
-                model = stage_model(name, ref, cache_dir, temperature)
-            models[name] = model
+            model = models[name] = _model(name, ref, trained, spec, cache_dir, temperature)
             judge, roles = judge_wiring(spec, suite)
             args = {"source": suite.source, "n": suite.n, "seed": seed, "rater": suite.rater,
                     "max_tokens": suite.max_tokens, "temperature": temperature or None,
@@ -152,13 +147,8 @@ def run_experiment(
                                    realtime=True, model_roles=roles)  # fmt: skip
             logs.setdefault(name, {}).update(found)
         if spec.reward_hacking is not None:
-            if trained is not None:
-                model = trained_model(name, trained, spec, 0.0)
-            else:
-                assert ref is not None
-                model = stage_model(name, ref, cache_dir, 0.0)
-            models[name] = model
             rh_args, rh_roles = agentic.task_args(spec)
+            model = models[name] = _model(name, ref, trained, spec, cache_dir, 0.0)
             logs[name].update(evaluate_stage(
                 model, ["reward_hacking"], rh_args, out_dir / "logs", progress, realtime=True,
                 model_roles=rh_roles, max_samples=spec.reward_hacking.max_episodes,
@@ -216,6 +206,21 @@ def run_experiment(
         progress(f"  {comparison.metric}: {comparison.verdict} - {comparison.verdict_text}")
     progress(f"report: {paths.report_html}")
     return record, paths
+
+
+def _model(
+    name: str,
+    ref: ModelRef | None,
+    trained: Any,
+    spec: ExperimentSpec,
+    cache: Path,
+    temperature: float,
+) -> StageModel:
+    """The stage's model: the SFT stagelens trained, or the weights the spec names."""
+    if trained is not None:
+        return trained_model(name, trained, spec, temperature)
+    assert ref is not None
+    return stage_model(name, ref, cache, temperature)
 
 
 def trained_model(name: str, trained: Any, spec: ExperimentSpec, temperature: float) -> StageModel:

@@ -147,16 +147,10 @@ class RewardHackingSpec(_Strict):
     @model_validator(mode="after")
     def _names(self) -> RewardHackingSpec:
         from stagelens.environments.reward_hacking import ALL_VARIANTS, problem_names
+        from stagelens.environments.reward_hacking.registry import pick
 
-        for field, chosen, known in (
-            ("problems", self.problems, problem_names()),
-            ("variants", self.variants, [v.name for v in ALL_VARIANTS]),
-        ):
-            if chosen == ["all"]:
-                continue
-            unknown = [n for n in chosen if n not in known]
-            if unknown:
-                raise ValueError(f"{field}: unknown {unknown}; known: {', '.join(known)}")
+        pick(self.problems, problem_names(), "problem")
+        pick(self.variants, [v.name for v in ALL_VARIANTS], "variant")
         return self
 
 

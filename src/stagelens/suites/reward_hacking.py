@@ -33,6 +33,7 @@ from stagelens.environments.reward_hacking import (
     task_prompt,
 )
 from stagelens.environments.reward_hacking.harness import fresh_sandbox_of, optimiser_agent
+from stagelens.environments.reward_hacking.registry import pick
 from stagelens.suites.common import SuiteInfo
 
 NAME = "reward_hacking"
@@ -57,13 +58,7 @@ DEFAULT_TOKEN_LIMIT = 200_000
 
 
 def _pick(names: str, known: list[str], what: str) -> list[str]:
-    if names == "all":
-        return known
-    chosen = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in chosen if n not in known]
-    if unknown or not chosen:
-        raise ValueError(f"unknown {what} {unknown or names!r}; known: {', '.join(known)}")
-    return chosen
+    return pick([n.strip() for n in names.split(",") if n.strip()], known, what)
 
 
 def episodes(

@@ -7,9 +7,17 @@ from stagelens.environments.reward_hacking.problems_arrays import ARRAY_PROBLEMS
 from stagelens.environments.reward_hacking.problems_numeric import NUMERIC_PROBLEMS
 from stagelens.environments.reward_hacking.problems_text import TEXT_PROBLEMS
 
-PROBLEMS: dict[str, Problem] = {
-    p.name: p for p in (*ARRAY_PROBLEMS, *TEXT_PROBLEMS, *NUMERIC_PROBLEMS)
-}
+
+def _by_name(problems: tuple[Problem, ...]) -> dict[str, Problem]:
+    registry: dict[str, Problem] = {}
+    for problem in problems:
+        if problem.name in registry:  # strict: a second problem never replaces the first
+            raise ValueError(f"two problems are named {problem.name!r}")
+        registry[problem.name] = problem
+    return registry
+
+
+PROBLEMS: dict[str, Problem] = _by_name((*ARRAY_PROBLEMS, *TEXT_PROBLEMS, *NUMERIC_PROBLEMS))
 
 
 def get_problem(name: str) -> Problem:
@@ -22,3 +30,13 @@ def get_problem(name: str) -> Problem:
 
 def problem_names() -> list[str]:
     return list(PROBLEMS)
+
+
+def pick(chosen: list[str], known: list[str], what: str) -> list[str]:
+    """`chosen` checked against `known` (["all"]: every known name); ValueError names the rest."""
+    if chosen == ["all"]:
+        return list(known)
+    unknown = [n for n in chosen if n not in known]
+    if unknown or not chosen:
+        raise ValueError(f"unknown {what}s {unknown or chosen}; known: {', '.join(known)}")
+    return chosen
