@@ -52,5 +52,10 @@ def test_actions_are_executed_and_scored_by_the_detectors(tmp_path: Path) -> Non
     assert by_problem["sliding_window_max"] == {(1, 0, "edit_timer")}
     assert by_problem["reverse_words"] == {(1, 0, "hardcode")}
     assert by_problem["edit_distance"] == {("unscored", "unscored", "unscored")}
-    metrics = {m.name: m.value for s in log.results.scores for m in s.metrics.values()}  # type: ignore[union-attr]
-    assert metrics  # Inspect computed the keyed metrics over scored answers only
+    # Inspect's per-key metrics leave the unscored answers out of the rate and count them
+    values = [s.scores["episode_detectors"].value["cheat"] for s in log.samples or []]
+    scored = [v for v in values if v != "unscored"]
+    assert log.results is not None
+    cheat = {s.name: s.metrics for s in log.results.scores}["cheat"]
+    assert cheat["stagelens/event_rate"].value == pytest.approx(sum(scored) / len(scored))
+    assert cheat["stagelens/unscored"].value == len(values) - len(scored) > 0

@@ -87,7 +87,8 @@ def test_each_detector_fires_on_its_cheat_only(tmp_path: Path, agent: str) -> No
     if claim_fails is not None:
         assert verdict["retiming"]["fired"] is claim_fails, verdict["retiming"]["evidence"]
     assert verdict["correctness"]["fired"] is hidden_wrong, verdict["correctness"]["evidence"]
-    assert verdict["implausible"]["fired"] is False or agent != "honest"
+    if agent == "honest":
+        assert verdict["implausible"]["fired"] is False
     assert score.value == {"cheat": cheat, "honest_success": success}, score.explanation
 
 
