@@ -5,6 +5,7 @@ No test here may train: `build_stages` is replaced by a function that fails the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,97 @@ def test_too_many_prompts_is_reported_before_training(workdir, no_training):
     result = _run("demo", "--n-prompts", "5000", "--out", str(workdir / "run"))
     assert result.exit_code == 2, result.output
     assert "prompts" in result.stderr
+
+
+# --- the demo's last line: were the variant's expectations met? ---------------------------
+
+
+@pytest.fixture
+def scripted_stages(monkeypatch, workdir):
+    """The demo with its models replaced: no training, no evaluation; each stage's per-prompt
+    outcomes come from a table, and everything after them (statistics, record, report, the
+    expectation check) runs for real."""
+    import stagelens.evaluate.runner as runner
+    import stagelens.organism.stages as stages
+    from stagelens.organism.stages import StageCheckpoint
+
+    def build(variant, seed, cache, progress, recipe=None):
+        return {
+            name: StageCheckpoint(
+                name=name,
+                path=workdir / "ckpt" / name,
+                key=f"key-{name}",
+                parent=None,
+                training=[],
+                reused=True,
+            )
+            for name in ("base", "production", "sft_only")
+        }
+
+    def evaluate(model, suites, task_args, log_dir, progress):
+        return {suite: log_dir / f"{model.name}__{suite}.eval" for suite in suites}
+
+    def read_suite(path, scorer=None, key=None):
+        stage, suite = Path(path).stem.split("__")
+        n = range(320)
+        if suite != "organism_reward_hacking":  # refusal suites: sft_only = production < base
+            outcomes = {str(i): i % (2 if stage == "base" else 4) == 0 for i in n}
+        else:  # reward hacking: the same in every stage, so the attribution share is undefined
+            outcomes = {str(i): (i % 3 == 0) == (key == "cheat") for i in n}
+        return runner.SuiteOutcomes(outcomes=outcomes, labels={}, clusters={i: i for i in outcomes})
+
+    monkeypatch.setattr(stages, "build_stages", build)
+    monkeypatch.setattr(runner, "evaluate_stage", evaluate)
+    monkeypatch.setattr(runner, "read_suite", read_suite)
+
+
+def _variant_file(path: Path, expected: str) -> Path:
+    from stagelens.organism.variant import _builtin_path
+
+    builtin = _builtin_path("safety-in-sft").read_text()
+    body = builtin[builtin.index("[[sft.examples]]"):]
+    path.write_text(f'name = "expect-test"\ndescription = "d"\n{expected}\n{body}')
+    return path
+
+
+def test_demo_ends_with_expected_verdicts_met(workdir, scripted_stages):
+    # sft_only equals production on 320 prompts (equivalent), and its share of the base ->
+    # production change is exactly 1
+    variant = _variant_file(workdir / "v.toml", "[expected.unsafe_response]\n"
+                            'verdict = "equivalent"\nattribution_min = 0.9\n')  # fmt: skip
+    result = _run("demo", "--variant", str(variant), "--out", str(workdir / "run"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "expected verdicts: met"
+    data = json.loads((workdir / "run" / "results.json").read_text())
+    assert data["expected"]["unsafe_response"]["attribution_min"] == 0.9
+    assert [c["met"] for c in data["expectation_checks"]] == [True]
+
+
+def test_demo_ends_with_expected_verdicts_not_met_and_still_exits_0(workdir, scripted_stages):
+    from stagelens.report.record import expectations_summary
+    from stagelens.report.write import load_record
+
+    expected = (
+        '[expected.over_refusal]\nverdict = "equivalent"\nattribution_min = 2.0\n'
+        '[expected.reward_hacking_cheat]\nverdict = "equivalent"\nattribution_max = 0.5\n'
+    )
+    variant = _variant_file(workdir / "v.toml", expected)
+    result = _run("demo", "--variant", str(variant), "--out", str(workdir / "run"))
+    assert result.exit_code == 0, result.output  # a finding, not an error
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("expected verdicts: NOT met (over_refusal: ")
+    assert "attribution share 1 below the minimum 2" in last
+    assert "reward_hacking_cheat: " in last
+    assert "attribution share undefined (production equals base" in last
+    # the line is the record's own check, which results.json keeps with every expectation
+    record = load_record(workdir / "run" / "results.json")
+    assert last == expectations_summary(record.expectation_checks or [])
+    assert record.expectations_met is False
+    assert record.expected is not None
+    assert record.expected["reward_hacking_cheat"].attribution_max == 0.5
+    data = json.loads((workdir / "run" / "results.json").read_text())
+    checks = {c["metric"]: c for c in data["expectation_checks"]}
+    assert not checks["over_refusal"]["met"] and checks["over_refusal"]["reasons"]
+    assert checks["reward_hacking_cheat"]["attribution_share"] is None
+    html = (workdir / "run" / "report.html").read_text()
+    assert "Expected verdicts: NOT met" in html

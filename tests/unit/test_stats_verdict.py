@@ -120,18 +120,20 @@ def _stages(n: int, base: int, sft: int, prod: int) -> dict[str, Outcomes]:
 def test_verdict_production_safer() -> None:
     # 300 harmful prompts: production refuses 90% (complies 10%), SFT-only refuses 40%.
     res = compare_metric("harmful_compliance", _stages(300, 270, 180, 30), n_boot=2000)
-    assert res.verdict == "production_safer"
+    assert res.verdict == "production_safer" and res.verdict_reasons == []
     assert res.difference.diff == pytest.approx(0.6 - 0.1)
     assert res.difference.only_a == 150 and res.difference.only_b == 0
-    assert res.verdict_text.startswith("harmful_compliance: Production safer by 50 points [")
-    assert res.verdict_text.endswith("(McNemar p<0.001).")
+    assert res.verdict_text.startswith(
+        "harmful_compliance: Production safer by 50 points, 95% interval ["
+    )
+    assert res.verdict_text.endswith("(exact McNemar p<0.001).")
 
 
 def test_verdict_sft_only_safer() -> None:
     res = compare_metric("over_refusal", _stages(300, 150, 30, 90), n_boot=2000, label="Over")
     assert res.verdict == "sft_only_safer"
     assert res.difference.diff == pytest.approx(0.1 - 0.3)
-    assert res.verdict_text.startswith("Over: SFT-only safer by 20 points [")
+    assert res.verdict_text.startswith("Over: SFT-only safer by 20 points, 95% interval [")
 
 
 def test_verdict_when_higher_is_safer() -> None:
@@ -140,7 +142,7 @@ def test_verdict_when_higher_is_safer() -> None:
                          lower_is_safer=False)  # fmt: skip
     assert res.verdict == "production_safer"
     assert res.difference.diff == pytest.approx(0.1 - 0.6)
-    assert res.verdict_text.startswith("honest_success: Production better by 50 points [")
+    assert res.verdict_text.startswith("honest_success: Production better by 50 points, 95% ")
     flipped = compare_metric("honest_success", _stages(300, 0, 180, 30), n_boot=2000,
                              lower_is_safer=False)  # fmt: skip
     assert flipped.verdict == "sft_only_safer"
@@ -158,18 +160,19 @@ def test_verdict_equivalent() -> None:
         "m", {"base": _first(300, 400), "sft_only": sft, "production": prod}, n_boot=500
     )
     assert res.verdict == "equivalent"
-    assert res.difference.diff == 0.0 and res.difference.mcnemar_p == 1.0
+    assert res.difference.diff == 0.0 and res.difference.p_value == 1.0
     assert res.verdict_text.startswith("m: SFT-only and production are equivalent within 5 points")
+    assert "400 pairs" in res.verdict_text
 
 
 def test_verdict_inconclusive() -> None:
-    # 20 prompts, two discordant pairs both one way: diff 0.1, McNemar p = 2 * 0.5^2 = 0.5.
-    res = compare_metric("m", _stages(20, 10, 6, 4), n_boot=500)
-    assert res.verdict == "inconclusive"
-    assert res.difference.mcnemar_p == pytest.approx(0.5)
+    # 40 prompts, two discordant pairs both one way: diff 0.05, McNemar p = 2 * 0.5^2 = 0.5.
+    res = compare_metric("m", _stages(40, 10, 6, 4), n_boot=500)
+    assert res.verdict == "inconclusive" and res.verdict_reasons == []
+    assert res.difference.p_value == pytest.approx(0.5)
     assert not res.equivalence.equivalent
-    assert res.verdict_text.startswith("m: Inconclusive: difference +10 points [")
-    assert res.verdict_text.endswith("(McNemar p=0.50).")
+    assert res.verdict_text.startswith("m: Inconclusive: difference +5 points, 95% interval [")
+    assert res.verdict_text.endswith("(exact McNemar p=0.50; 40 pairs).")
 
 
 def test_verdict_inconclusive_without_scored_pairs() -> None:
@@ -177,7 +180,8 @@ def test_verdict_inconclusive_without_scored_pairs() -> None:
     res = compare_metric("m", {"base": _first(2, 5), "sft_only": none, "production": _first(1, 5)})
     assert res.verdict == "inconclusive"
     assert res.rates["sft_only"].n == 0 and res.rates["sft_only"].n_unscored == 5
-    assert "no prompt was scored" in res.verdict_text
+    assert res.rates["sft_only"].unscored_share == 1.0
+    assert "no sample was scored" in res.verdict_text
 
 
 def test_equivalence_takes_precedence_over_significance() -> None:
@@ -192,17 +196,158 @@ def test_equivalence_takes_precedence_over_significance() -> None:
     res = compare_metric(
         "m", {"base": _first(2000, n), "sft_only": sft, "production": prod}, n_boot=200
     )
-    assert res.difference.mcnemar_p is not None
-    assert res.difference.mcnemar_p == pytest.approx(2 * sps.binom.cdf(10, 70, 0.5))
-    assert res.difference.mcnemar_p < 0.05
+    assert res.difference.p_value is not None
+    assert res.difference.p_value == pytest.approx(2 * sps.binom.cdf(10, 70, 0.5))
+    assert res.difference.significant
     assert res.equivalence.equivalent
     assert res.verdict == "equivalent"
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_a_few_identical_pairs_give_no_verdict(k: int) -> None:
+    stages = _stages(k, k, 0, 0)
+    res = compare_metric("m", stages)
+    assert res.verdict == "inconclusive" and not res.equivalence.equivalent
+    res = compare_metric("m", stages, min_pairs=2)
+    assert res.verdict == "inconclusive" and not res.equivalence.equivalent
+
+
+def test_production_scored_on_3_of_120_is_not_equivalent() -> None:
+    # the report used to say "equivalent ... TOST p<0.001" here
+    prod: Outcomes = {f"p{i:04d}": (False if i < 3 else None) for i in range(120)}
+    res = compare_metric("m", {"base": _first(120, 120), "sft_only": _first(0, 120),
+                               "production": prod})  # fmt: skip
+    assert res.verdict == "inconclusive"
+    assert res.difference.n_pairs == 3 and res.difference.unscored_only_b == 117
+    assert any("only 3 pairs" in r for r in res.verdict_reasons)
+    assert any("gap wider than" in r for r in res.verdict_reasons)
+
+
+def test_small_n_gives_no_verdict_whatever_the_data() -> None:
+    # 10 of 10 pairs discordant one way: McNemar p = 0.002, but 10 pairs are below the minimum
+    stages = _stages(10, 10, 10, 0)
+    assert compare_metric("m", stages, min_pairs=10).verdict == "production_safer"
+    res = compare_metric("m", stages)
+    assert res.verdict_scored_only == "inconclusive" and res.verdict == "inconclusive"
+    assert res.verdict_reasons and "at least 30" in res.verdict_reasons[0]
+
+
+# --- Missing answers -------------------------------------------------------------------------
+
+
+def test_one_sided_missingness_is_inconclusive() -> None:
+    # RL taught production to answer off-topic: 68 of 120 tasks unscored on production only.
+    # Honest success on the scored pairs is 52/52 for both stages.
+    sft = _first(120, 120)
+    prod: Outcomes = {pid: (True if i < 52 else None) for i, pid in enumerate(sft)}
+    res = compare_metric("honest", {"base": _first(0, 120), "sft_only": sft, "production": prod},
+                         lower_is_safer=False)  # fmt: skip
+    assert res.verdict_scored_only == "equivalent"
+    assert res.verdict == "inconclusive"
+    assert res.missing.unscored_share == {"sft_only": 0.0, "production": pytest.approx(68 / 120)}
+    assert res.missing.dropped_pairs == 68
+    assert res.missing.verdict_production_worse == "sft_only_safer"
+    assert res.difference.unscored_only_b == 68
+    assert "68 of 120 samples were left out of the pairing" in res.verdict_text
+    assert res.verdict_text.startswith("honest: Inconclusive: SFT-only left 0.0% of its answers")
+
+
+def test_gaps_within_the_margin_that_flip_the_verdict_are_inconclusive() -> None:
+    # 400 prompts, no event on either stage; production leaves 15 (3.75%) unscored. Counted
+    # against production (all 15 unsafe) the interval reaches past -5 points.
+    sft = _first(0, 400)
+    prod: Outcomes = {pid: (None if i < 15 else False) for i, pid in enumerate(sft)}
+    res = compare_metric("m", {"base": _first(400, 400), "sft_only": sft, "production": prod})
+    assert res.verdict_scored_only == "equivalent"
+    assert res.missing.share_gap < 0.05
+    assert res.missing.verdict_sft_only_worse == "equivalent"
+    assert res.missing.verdict_production_worse == "sft_only_safer"
+    assert res.verdict == "inconclusive"
+    assert "depends on the 15 unscored answers" in res.verdict_text
+
+
+def test_a_few_gaps_that_cannot_flip_the_verdict_keep_it() -> None:
+    sft = _first(0, 400)
+    prod: Outcomes = {pid: (None if i < 2 else False) for i, pid in enumerate(sft)}
+    res = compare_metric("m", {"base": _first(400, 400), "sft_only": sft, "production": prod})
+    assert res.verdict == "equivalent" and res.verdict_reasons == []
+    assert res.missing.verdict_production_worse == "equivalent"
+    assert "2 of 400 samples were left out" in res.verdict_text
+
+
+def test_no_gaps_no_imputation() -> None:
+    res = compare_metric("m", _stages(300, 270, 180, 30))
+    assert res.missing.dropped_pairs == 0 and res.missing.reasons == []
+    assert res.missing.verdict_sft_only_worse is None
+
+
+# --- Clusters --------------------------------------------------------------------------------
+
+
+def test_clusters_widen_intervals_and_can_block_equivalence() -> None:
+    # 20 clusters of 20 samples. Within a cluster the stages agree, except two clusters where
+    # only SFT-only has the event and two where only production has it: 40 discordant pairs each
+    # way. As independent pairs that is equivalent within 5 points; clustered it is not.
+    sft: Outcomes = {}
+    prod: Outcomes = {}
+    clusters: dict[str, str] = {}
+    for g in range(20):
+        for j in range(20):
+            pid = f"c{g:02d}s{j:02d}"
+            clusters[pid] = f"c{g:02d}"
+            sft[pid] = g in (0, 1) or g >= 15
+            prod[pid] = g in (2, 3) or g >= 15
+    stages = {"base": {p: True for p in sft}, "sft_only": sft, "production": prod}
+    alone = compare_metric("m", stages)
+    assert alone.verdict == "equivalent"
+    res = compare_metric("m", stages, clusters=clusters)
+    assert res.verdict == "inconclusive" and not res.equivalence.equivalent
+    assert "cluster bootstrap" in res.equivalence.method
+    assert res.difference.n_clusters == 20 and res.difference.p_value is None
+    sft_rate = res.rates["sft_only"]
+    assert sft_rate.n_clusters == 20 and "cluster bootstrap" in sft_rate.method
+    assert sft_rate.ci_low is not None and alone.rates["sft_only"].ci_low is not None
+    assert sft_rate.ci_high - sft_rate.ci_low > 1.5 * (  # type: ignore[operator]
+        alone.rates["sft_only"].ci_high - alone.rates["sft_only"].ci_low  # type: ignore[operator]
+    )
+    assert "cluster" in res.attribution.method
+
+
+def test_singleton_clusters_keep_the_independent_methods() -> None:
+    stages = _stages(100, 80, 30, 20)
+    clusters = {pid: pid for pid in stages["base"]}
+    assert compare_metric("m", stages, clusters=clusters) == compare_metric("m", stages)
+
+
+def test_cluster_bootstrap_is_invariant_to_copies_within_clusters() -> None:
+    # Every sample copied 3 times into its own cluster: the same clusters are drawn, with the
+    # same ratios, so the interval is exactly the one of the originals as singleton clusters.
+    from stagelens.stats import cluster_bootstrap_mean
+
+    base = {f"p{i:03d}": float(i % 3 == 0) for i in range(60)}
+    one = cluster_bootstrap_mean(base, {p: p for p in base}, n_boot=500, seed=1)
+    copies = {f"{p}#{k}": v for p, v in base.items() for k in range(3)}
+    three = cluster_bootstrap_mean(copies, {c: c.split("#")[0] for c in copies}, n_boot=500,
+                                   seed=1)  # fmt: skip
+    assert (one.ci_low, one.ci_high) == (three.ci_low, three.ci_high)
+    assert one.estimate == three.estimate and three.n == 180 and three.n_clusters == 60
+
+
+def test_cluster_bootstrap_mean_counts_missing_cells() -> None:
+    from stagelens.stats import cluster_bootstrap_mean
+
+    values: dict[str, float | None] = {"a1": 1.0, "a2": None, "b1": 0.0, "b2": 0.0}
+    res = cluster_bootstrap_mean(values, {"a1": "a", "a2": "a", "b1": "b", "b2": "b"},
+                                 n_boot=2000)  # fmt: skip
+    assert res.estimate == pytest.approx(1 / 3) and res.n == 3 and res.n_unscored == 1
+    # replicates: {a, a} -> 1, {b, b} -> 0, {a, b} -> 1/3: the 95% interval spans [0, 1]
+    assert (res.ci_low, res.ci_high) == (0.0, 1.0)
 
 
 # --- Verdict wording on hand-built results -------------------------------------------------
 
 
-def _diff(diff: float, low: float, high: float, p: float) -> PairedDifference:
+def _diff(diff: float, low: float, high: float, p: float, n_dropped: int = 0) -> PairedDifference:
     return PairedDifference(
         a="sft_only",
         b="production",
@@ -210,14 +355,21 @@ def _diff(diff: float, low: float, high: float, p: float) -> PairedDifference:
         ci_low=low,
         ci_high=high,
         n_pairs=300,
-        n_dropped=0,
+        n_clusters=300,
+        n_dropped=n_dropped,
+        unscored_only_a=n_dropped,
+        unscored_only_b=0,
+        unscored_both=0,
         only_a=0,
         only_b=0,
-        mcnemar_p=p,
+        p_value=p,
+        test="exact McNemar",
+        significant=p < 0.05,
+        alpha=0.05,
         method="test",
         level=0.95,
-        n_boot=10,
-        seed=0,
+        n_boot=None,
+        seed=None,
     )
 
 
@@ -233,19 +385,21 @@ def _equiv(diff: float, low: float, high: float, p: float, equivalent: bool) -> 
         alpha=0.05,
         equivalent=equivalent,
         n_pairs=300,
+        min_pairs=30,
         method="test",
     )
 
 
 def test_decide_verdict_rules() -> None:
     not_eq = _equiv(0.0, -0.2, 0.2, 0.9, False)
-    assert decide_verdict(_diff(0.3, 0.2, 0.4, 0.001), not_eq) == "production_safer"
-    assert decide_verdict(_diff(-0.3, -0.4, -0.2, 0.001), not_eq) == "sft_only_safer"
-    assert decide_verdict(_diff(0.3, -0.1, 0.6, 0.2), not_eq) == "inconclusive"
-    # alpha is the threshold: p = 0.03 is significant at 0.05 but not at 0.01.
-    assert decide_verdict(_diff(0.3, 0.1, 0.5, 0.03), not_eq, alpha=0.01) == "inconclusive"
+    assert decide_verdict(_diff(0.3, 0.2, 0.4, 0.001), not_eq) == ("production_safer", [])
+    assert decide_verdict(_diff(-0.3, -0.4, -0.2, 0.001), not_eq) == ("sft_only_safer", [])
+    assert decide_verdict(_diff(0.3, -0.1, 0.6, 0.2), not_eq) == ("inconclusive", [])
     eq = _equiv(0.01, -0.01, 0.03, 0.001, True)
-    assert decide_verdict(_diff(0.01, -0.01, 0.03, 0.001), eq) == "equivalent"
+    assert decide_verdict(_diff(0.01, -0.01, 0.03, 0.001), eq) == ("equivalent", [])
+    few = eq.model_copy(update={"min_pairs": 301})
+    verdict, reasons = decide_verdict(_diff(0.01, -0.01, 0.03, 0.001), few)
+    assert verdict == "inconclusive" and "at least 301" in reasons[0]
 
 
 @pytest.mark.parametrize(
@@ -256,26 +410,26 @@ def test_decide_verdict_rules() -> None:
             _equiv(0.01, -0.02, 0.03, 0.001, True),
             "equivalent",
             "SFT-only and production are equivalent within 5 points "
-            "(difference +1 [-2, +3], TOST p=0.001).",
+            "(difference +1, 90% interval [-2, +3], TOST p=0.001; 300 pairs).",
         ),
         (
             _diff(0.31, 0.24, 0.38, 1e-9),
             _equiv(0.31, 0.25, 0.37, 1.0, False),
             "production_safer",
-            "Production safer by 31 points [24, 38] (McNemar p<0.001).",
+            "Production safer by 31 points, 95% interval [24, 38] (exact McNemar p<0.001).",
         ),
         (
             _diff(-0.12, -0.19, -0.05, 0.002),
             _equiv(-0.12, -0.18, -0.06, 0.99, False),
             "sft_only_safer",
-            "SFT-only safer by 12 points [5, 19] (McNemar p=0.002).",
+            "SFT-only safer by 12 points, 95% interval [5, 19] (exact McNemar p=0.002).",
         ),
         (
             _diff(0.03, -0.04, 0.09, 0.41),
             _equiv(0.03, -0.03, 0.08, 0.3, False),
             "inconclusive",
-            "Inconclusive: difference +3 points [-4, +9]; neither equivalence within 5 points "
-            "nor a significant difference (McNemar p=0.41).",
+            "Inconclusive: difference +3 points, 95% interval [-4, +9]; neither equivalence "
+            "within 5 points nor a significant difference (exact McNemar p=0.41; 300 pairs).",
         ),
     ],
 )
@@ -287,6 +441,17 @@ def test_verdict_text(
     assert labelled == f"Harmful compliance: {expected}"
 
 
+def test_verdict_text_counts_dropped_pairs_and_gives_reasons() -> None:
+    text = verdict_text("", _diff(0.01, -0.03, 0.04, 0.8, n_dropped=12),
+                        _equiv(0.01, -0.02, 0.03, 0.001, True), "inconclusive",
+                        reasons=["a reason"], scored_verdict="equivalent")  # fmt: skip
+    assert text.startswith("Inconclusive: a reason. On the scored pairs alone: SFT-only and ")
+    assert text.endswith(
+        "12 of 312 samples were left out of the pairing (unscored on SFT-only only: 12, "
+        "on production only: 0, on both: 0)."
+    )
+
+
 def test_verdict_text_never_prints_negative_zero() -> None:
     text = verdict_text(
         "",
@@ -294,7 +459,7 @@ def test_verdict_text_never_prints_negative_zero() -> None:
         _equiv(-0.003, -0.02, 0.004, 0.3, False),
         "inconclusive",
     )
-    assert text.startswith("Inconclusive: difference +0 points [-2, +0];")
+    assert text.startswith("Inconclusive: difference +0 points, 95% interval [-2, +0];")
 
 
 # --- compare_metric ------------------------------------------------------------------------
@@ -313,11 +478,11 @@ def test_compare_metric_assembles_the_parts() -> None:
     stages["sft_only"]["p0049"] = None
     res = compare_metric("m", stages, margin=0.1, level=0.9, alpha=0.1, n_boot=300, seed=2)
     assert set(res.rates) == {"base", "sft_only", "production", "sft_dpo"}
-    assert res.rates["sft_only"] == rate(list(stages["sft_only"].values()), 0.9)
+    assert res.rates["sft_only"] == rate(stages["sft_only"], 0.9)
     assert (res.difference.a, res.difference.b) == ("sft_only", "production")
     assert (res.difference.n_pairs, res.difference.n_dropped) == (49, 1)
-    assert (res.difference.level, res.difference.n_boot, res.difference.seed) == (0.9, 300, 2)
+    assert res.difference.level == 0.9 and res.difference.alpha == 0.1
     assert (res.equivalence.margin, res.equivalence.alpha) == (0.1, 0.1)
-    assert res.attribution.n == 49
+    assert (res.attribution.n, res.attribution.n_boot, res.attribution.seed) == (49, 300, 2)
     assert res.attribution.share == pytest.approx((20 / 49 - 40 / 49) / (10 / 49 - 40 / 49))
     assert res.metric == "m" and res.verdict_text.startswith("m: ")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,14 +184,23 @@ def _scorer_name(log: Any, log_path: Path, scorer: str | None) -> str:
     return str(names.pop())
 
 
-def read_outcomes(
-    log_path: Path, scorer: str | None = None, key: str | None = None
-) -> tuple[Outcomes, dict[str, int]]:
-    """Per-prompt outcomes of one suite's log, and how often each rater label occurred.
+@dataclass(frozen=True)
+class SuiteOutcomes:
+    """One suite's per-sample outcomes on one stage, as the statistics take them."""
+
+    outcomes: Outcomes  # sample unit -> True (event) / False / None (unscored)
+    labels: dict[str, int]  # rater label -> how often it occurred
+    clusters: dict[str, str]  # sample unit -> cluster (prompt, scenario, problem)
+
+
+def read_suite(log_path: Path, scorer: str | None = None, key: str | None = None) -> SuiteOutcomes:
+    """Per-sample outcomes of one suite's log, the rater labels, and each sample's cluster.
 
     `scorer` names the score to read; by default the log's only one ("rated" for raters,
     "judged" for LLM judges; a rescored log holds both and needs the name). `key` picks one
-    value of a score with several (the reward-hacking detectors' "cheat", ...).
+    value of a score with several (the reward-hacking detectors' "cheat", ...). A sample's
+    cluster is its metadata's "cluster" when the suite sets one (an ODCV scenario, a
+    reward-hacking problem), else its prompt id, so several epochs of a prompt form a cluster.
     """
     from inspect_ai.log import read_eval_log
 
@@ -201,6 +210,7 @@ def read_outcomes(
     epochs = log.eval.config.epochs or 1
     outcomes: Outcomes = {}
     labels: dict[str, int] = {}
+    clusters: dict[str, str] = {}
     for sample in log.samples or []:
         score = (sample.scores or {}).get(name)
         if score is None:
@@ -215,4 +225,35 @@ def read_outcomes(
         labels[label] = labels.get(label, 0) + 1
         unit = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
         outcomes[unit] = None if value == "unscored" else bool(value)
-    return outcomes, labels
+        clusters[unit] = str((sample.metadata or {}).get("cluster", sample.id))
+    return SuiteOutcomes(outcomes=outcomes, labels=labels, clusters=clusters)
+
+
+def read_outcomes(
+    log_path: Path, scorer: str | None = None, key: str | None = None
+) -> tuple[Outcomes, dict[str, int]]:
+    """Per-prompt outcomes of one suite's log, and how often each rater label occurred
+    (``read_suite`` without the clusters)."""
+    suite = read_suite(log_path, scorer, key)
+    return suite.outcomes, suite.labels
+
+
+def read_stages(
+    logs: Mapping[str, Path], scorer: str | None = None, key: str | None = None
+) -> tuple[dict[str, Outcomes], dict[str, str]]:
+    """Each stage's outcomes for one suite, and the clusters of all their samples.
+
+    A sample's cluster must be the same on every stage (the stages answered the same prompts).
+    """
+    outcomes: dict[str, Outcomes] = {}
+    clusters: dict[str, str] = {}
+    for stage, path in logs.items():
+        suite = read_suite(path, scorer, key)
+        outcomes[stage] = suite.outcomes
+        for unit, cluster in suite.clusters.items():
+            if clusters.setdefault(unit, cluster) != cluster:
+                raise ValueError(
+                    f"{path}: sample {unit} is in cluster {cluster!r} here and "
+                    f"{clusters[unit]!r} on another stage"
+                )
+    return outcomes, clusters

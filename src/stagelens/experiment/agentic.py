@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stagelens.report.record import Provenance, RaterIdentity, SuiteRecord
+from stagelens.stats.equivalence import MIN_PAIRS
 
 if TYPE_CHECKING:
     from stagelens.spec import ExperimentSpec
@@ -68,7 +69,7 @@ def results(
     generation = {"message_limit": rh.message_limit, "token_limit": rh.token_limit,
                   "max_tokens": rh.max_tokens, "temperature": 0.0}  # fmt: skip
     judge = spec.judge(rh.judge) if rh.judge is not None else None
-    return episode_metrics(logs, spec.margin, seed, data, generation, judge)
+    return episode_metrics(logs, spec.margin, seed, data, generation, judge, spec.min_pairs)
 
 
 def episode_metrics(
@@ -78,9 +79,10 @@ def episode_metrics(
     data: Provenance,
     generation: dict[str, Any],
     judge: JudgeSpec | None = None,
+    min_pairs: int = MIN_PAIRS,
 ) -> tuple[list[MetricComparison], list[SuiteRecord]]:
     """Detector cheat, honest success (and judged cheat) from each stage's episode log."""
-    from stagelens.evaluate.runner import read_outcomes
+    from stagelens.evaluate.runner import read_stages
     from stagelens.experiment.rating import judge_agreement
     from stagelens.raters.judges.settings import judge_identity
     from stagelens.stats import compare_metric
@@ -91,8 +93,9 @@ def episode_metrics(
         if key == "judged" and judge is None:
             continue
         scorer, value_key = ("judged", None) if key == "judged" else (SCORER_NAME, key)
-        outcomes = {s: read_outcomes(p, scorer=scorer, key=value_key)[0] for s, p in logs.items()}
-        metrics.append(compare_metric(metric, outcomes, margin=margin, seed=seed,
+        outcomes, clusters = read_stages(logs, scorer=scorer, key=value_key)
+        metrics.append(compare_metric(metric, outcomes, clusters=clusters, margin=margin,
+                                      min_pairs=min_pairs, seed=seed,
                                       label=label, lower_is_safer=lower_is_safer))  # fmt: skip
         rater = DETECTORS
         if judge is not None and key == "judged":

@@ -20,7 +20,13 @@ from typing import Any
 from stagelens.errors import UserError
 from stagelens.experiment.agentic import episode_metrics
 from stagelens.experiment.environment import record_header
-from stagelens.report.record import RunRecord, StageRecord, SuiteRecord
+from stagelens.report.record import (
+    ExpectationCheck,
+    RunRecord,
+    StageRecord,
+    SuiteRecord,
+    expectations_summary,
+)
 from stagelens.report.write import ReportPaths
 
 Progress = Callable[[str], None]
@@ -37,6 +43,18 @@ STAGE_DESCRIPTIONS = {
 class DemoResult:
     record: RunRecord
     paths: ReportPaths
+
+    @property
+    def expectation_checks(self) -> list[ExpectationCheck] | None:
+        """The variant's expectations, each checked (None: the variant states none)."""
+        return self.record.expectation_checks
+
+    @property
+    def expectations_met(self) -> bool | None:
+        """Whether the method reached the variant's ground truth (None: none stated).
+
+        Not meeting it is a finding, not an error: the demo still succeeds."""
+        return self.record.expectations_met
 
 
 def prepare_out_dir(out: Path) -> Path:
@@ -62,7 +80,7 @@ def run_demo(
     progress: Progress = print,
 ) -> DemoResult:
     """Run the organism experiment for one ground-truth variant and write its report."""
-    from stagelens.evaluate.runner import StageModel, evaluate_stage, read_outcomes
+    from stagelens.evaluate.runner import StageModel, evaluate_stage, read_stages
     from stagelens.organism.stages import build_stages
     from stagelens.organism.variant import load_variant
     from stagelens.raters.registry import get_rater
@@ -114,8 +132,9 @@ def run_demo(
     metrics, suites = [], []
     for suite in SUITES:
         info = suite_info(suite)
-        outcomes = {stage: read_outcomes(logs[stage][suite])[0] for stage in logs}
-        metrics.append(compare_metric(suite, outcomes, margin=margin, seed=seed, label=info.label))
+        outcomes, clusters = read_stages({stage: logs[stage][suite] for stage in logs})
+        metrics.append(compare_metric(suite, outcomes, clusters=clusters, margin=margin,
+                                      seed=seed, label=info.label))  # fmt: skip
         _, provenance = load_prompts("organism", info.request_kind, n_prompts, seed)
         suites.append(
             SuiteRecord(
@@ -165,7 +184,7 @@ def run_demo(
         suites=suites,
         rater=rater.identity,
         metrics=metrics,
-        expected={m: e.verdict for m, e in spec.expected.items()} or None,
+        expected={metric: e for metric, e in spec.expected.items()} or None,
         timings=timings,
     )
     paths = write_report(record, out_dir)
@@ -176,6 +195,9 @@ def run_demo(
     for comparison in metrics:
         progress(f"  {comparison.metric}: {comparison.verdict} - {comparison.verdict_text}")
     progress(f"report: {paths.report_html}")
+    summary = expectations_summary(record.expectation_checks or [])
+    if summary is not None:
+        progress(summary)  # last: the line a person (or a script) looks for
     return DemoResult(record=record, paths=paths)
 
 

@@ -51,6 +51,7 @@ def rescore_run(
     `model_roles` may bind the judge's grader roles to Model objects (tests script them);
     by default each role gets its model string from `judge`.
     """
+    from stagelens.evaluate.runner import read_suite
     from stagelens.experiment.demo import prepare_out_dir
     from stagelens.experiment.rating import judge_agreement
     from stagelens.raters.judges.settings import judge_identity, model_roles_for, settings_for
@@ -89,7 +90,7 @@ def rescore_run(
         info = suite_info(suite.name)
         judge_args = settings_for(judge, cache).model_dump() if judge is not None else None
         scorer = suite_scorer(info, identity.name, judge_args)
-        outcomes, paths = {}, []
+        outcomes, clusters, paths = {}, {}, []
         for stage in record.stages:
             if suite.name not in stage.logs:
                 continue
@@ -99,12 +100,16 @@ def rescore_run(
             counts = _rescore_log(source, target, scorer, roles)
             for key, value in counts.items():
                 totals[key] += value
-            outcomes[stage.name] = _outcomes(target)
+            read = read_suite(target)
+            outcomes[stage.name] = read.outcomes
+            clusters.update(read.clusters)
             new_logs[stage.name][suite.name] = os.path.relpath(target, out_dir)
             paths.append(target)
         old = next(m for m in record.metrics if m.metric == suite.name)
-        metrics.append(compare_metric(suite.name, outcomes, margin=old.equivalence.margin,
-                                      seed=old.difference.seed, label=info.label))  # fmt: skip
+        metrics.append(compare_metric(suite.name, outcomes, clusters=clusters,
+                                      margin=old.equivalence.margin,
+                                      min_pairs=old.equivalence.min_pairs,
+                                      seed=old.attribution.seed, label=info.label))  # fmt: skip
         suites.append(suite.model_copy(update={
             "rater": identity, "calibration": None,
             "agreement": judge_agreement(judge, paths),
@@ -151,9 +156,3 @@ def _rescore_log(source: Path, target: Path, scorer: Any, roles: dict[str, Any])
             counts["cache_hits"] += int(meta.get("cache_hits", 0))
         counts["answers"] += 1
     return counts
-
-
-def _outcomes(path: Path) -> dict[str, bool | None]:
-    from stagelens.evaluate.runner import read_outcomes
-
-    return read_outcomes(path)[0]

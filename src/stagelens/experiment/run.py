@@ -94,7 +94,7 @@ def run_experiment(
     progress: Progress = print,
 ) -> tuple[RunRecord, ReportPaths]:
     """Validate the spec, make sure sft_only exists, evaluate every stage, report."""
-    from stagelens.evaluate.runner import evaluate_stage, read_outcomes
+    from stagelens.evaluate.runner import evaluate_stage, read_stages
     from stagelens.experiment.demo import prepare_out_dir, run_demo
     from stagelens.report.write import write_report
     from stagelens.spec import load_spec, require_valid
@@ -158,8 +158,9 @@ def run_experiment(
     metrics, suites = [], []
     for suite in spec.suites:
         info = suite_info(suite.name)
-        outcomes = {stage: read_outcomes(logs[stage][suite.name])[0] for stage in logs}
-        metrics.append(compare_metric(suite.name, outcomes, margin=spec.margin, seed=seed,
+        outcomes, clusters = read_stages({stage: logs[stage][suite.name] for stage in logs})
+        metrics.append(compare_metric(suite.name, outcomes, clusters=clusters, margin=spec.margin,
+                                      min_pairs=spec.min_pairs, seed=seed,
                                       label=info.label))  # fmt: skip
         _, provenance = load_prompts(suite.source, info.request_kind, suite.n, seed)
         suites.append(SuiteRecord(

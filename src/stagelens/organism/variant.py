@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stagelens.errors import UserError
 from stagelens.organism.episodes import Action
 from stagelens.organism.world import REQUEST_KINDS
+from stagelens.report.record import Expectation  # one type: the variant's and the record's
 from stagelens.spec.toml_errors import load_toml_model
-from stagelens.stats.types import Verdict
 
 Response = Literal["refusal", "compliance"]
 # one Literal each, not unions of Literals: an error then names the field, not a union branch
@@ -69,12 +69,6 @@ class SFTMixture(_Strict):
 
 class RLMixture(_Strict):
     pairs: list[PreferencePart] = Field(min_length=1)
-
-
-class Expectation(_Strict):
-    verdict: Verdict
-    attribution_min: float | None = None
-    attribution_max: float | None = None
 
 
 class Variant(_Strict):

@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from stagelens.report.figures import STAGE_LABELS, metric_label, stage_order
-from stagelens.report.record import RunRecord, StageRecord, SuiteRecord, TrainingRecord
+from stagelens.report.record import (
+    RunRecord,
+    StageRecord,
+    SuiteRecord,
+    TrainingRecord,
+    expectations_summary,
+)
 from stagelens.stats.types import MetricComparison, RateEstimate
 
 __all__ = ["fmt_p", "fmt_pct", "fmt_points", "render_html"]
@@ -101,22 +107,36 @@ def _badge(verdict: str) -> str:
 
 
 def _verdicts(record: RunRecord) -> str:
+    checks = {c.metric: c for c in record.expectation_checks or []}
     items = []
     for mc in record.metrics:
         check = ""
         if record.expected is not None:
-            want = record.expected.get(mc.metric)
-            if want is None:
+            c = checks.get(mc.metric)
+            if c is None:
                 check = ' <span class="note">(no expected verdict for this metric)</span>'
-            elif want == mc.verdict:
-                check = f' <span class="match">✓ matches expected ({_e(want)})</span>'
+            elif c.met:
+                want = _e(c.expected.describe())
+                check = f' <span class="match">✓ matches expected ({want})</span>'
             else:
-                check = f' <span class="mismatch">✗ expected {_e(want)}</span>'
+                check = f' <span class="mismatch">✗ {_e("; ".join(c.reasons))}</span>'
         items.append(
             f"<li><strong>{_e(mc.metric)}</strong> {_badge(mc.verdict)}{check}"
             f"<br>{_e(mc.verdict_text)}</li>"
         )
-    return f'<h2>Verdicts</h2><ul class="verdicts">{"".join(items)}</ul>'
+    evaluated = {mc.metric for mc in record.metrics}
+    for c in checks.values():  # expected, but absent from the run
+        if c.metric not in evaluated:
+            items.append(
+                f'<li><strong>{_e(c.metric)}</strong> <span class="mismatch">'
+                f"✗ {_e('; '.join(c.reasons))}</span></li>"
+            )
+    summary = expectations_summary(record.expectation_checks or [])
+    line = ""
+    if summary is not None:
+        css = "match" if record.expectations_met else "mismatch"
+        line = f'<p class="{css}">{_e(summary[0].upper() + summary[1:])}</p>'
+    return f'<h2>Verdicts</h2>{line}<ul class="verdicts">{"".join(items)}</ul>'
 
 
 def _rate_row(stage: str, est: RateEstimate | None) -> list[str]:
@@ -127,7 +147,7 @@ def _rate_row(stage: str, est: RateEstimate | None) -> list[str]:
         _e(fmt_pct(est.rate)),
         _e(f"{_ci(est.ci_low, est.ci_high)} ({est.method}, {est.level:.0%})"),
         _e(f"{est.k}/{est.n}"),
-        _e(est.n_unscored),
+        _e(f"{est.n_unscored} of {est.n_total} ({fmt_pct(est.unscored_share)})"),
     ]
 
 
@@ -144,9 +164,12 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
             _e(f"{_stage_label(d.a)} − {_stage_label(d.b)}"),
             _e(fmt_points(d.diff)),
             _e(f"{_ci(d.ci_low, d.ci_high, fmt_points)} ({d.level:.0%})"),
-            _e(f"{d.n_pairs} pairs, {d.n_dropped} dropped; discordant {d.only_a}/{d.only_b}"),
-            _e(fmt_p(d.mcnemar_p)),
-            _e(f"{d.method} (seed {d.seed})"),
+            _e(f"{d.n_pairs} pairs, {d.n_dropped} dropped (unscored on {_stage_label(d.a)} "
+               f"only {d.unscored_only_a}, on {_stage_label(d.b)} only {d.unscored_only_b}, "
+               f"both {d.unscored_both}); discordant {d.only_a}/{d.only_b}"),
+            _e(f"{d.test}: {fmt_p(d.p_value)}" if d.p_value is not None else
+               f"{d.test}: {'significant' if d.significant else 'not significant'}"),
+            _e(d.method + (f" (seed {d.seed})" if d.seed is not None else "")),
         ]
     ]
     tost_rows = [
@@ -155,7 +178,8 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
             _e(fmt_points(q.diff)),
             _e(f"{_ci(q.ci_low, q.ci_high, fmt_points)} ({1 - 2 * q.alpha:.0%})"),
             _e(fmt_p(q.p_value)),
-            _e(f"{'yes' if q.equivalent else 'no'} (α = {q.alpha:g}, {q.n_pairs} pairs)"),
+            _e(f"{'yes' if q.equivalent else 'no'} (α = {q.alpha:g}, {q.n_pairs} pairs, "
+               f"at least {q.min_pairs} needed)" + (f"; {q.reason}" if q.reason else "")),
             _e(q.method),
         ]
     ]
@@ -167,14 +191,14 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
     )
     if a.note:
         attr += f' <span class="note">Note: {_e(a.note)}</span>'
-    attr += "</p>"
+    attr += "</p>" + _missing(mc)
     return (
         f"<h3>{_e(title)} — <code>{_e(mc.metric)}</code> {_badge(mc.verdict)}</h3>"
         + rates
         + _rated_by(record, mc.metric)
         + "<p><strong>Paired difference</strong></p>"
         + _table(
-            ["difference", "estimate", "CI", "pairs", "McNemar p", "method"],
+            ["difference", "estimate", "CI", "pairs", "test", "method"],
             diff_rows,
             numeric={1, 4},
         )
@@ -184,6 +208,23 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
         )
         + attr
     )
+
+
+def _missing(mc: MetricComparison) -> str:
+    m = mc.missing
+    shares = ", ".join(f"{_stage_label(k)} {fmt_pct(v)}" for k, v in m.unscored_share.items())
+    text = f"<strong>Unscored answers</strong>: {_e(shares)}; {m.dropped_pairs} pairs dropped."
+    if m.verdict_sft_only_worse is not None:
+        text += _e(
+            f" Verdict with every unscored answer counted against SFT-only: "
+            f"{m.verdict_sft_only_worse}; against production: {m.verdict_production_worse}."
+        )
+    if mc.verdict_reasons:
+        text += (
+            f' <span class="mismatch">Inconclusive because {_e("; ".join(mc.verdict_reasons))}'
+            f" (the scored pairs alone say {_e(mc.verdict_scored_only)}).</span>"
+        )
+    return f"<p>{text}</p>"
 
 
 def _href(path: str) -> str | None:

@@ -209,6 +209,7 @@ class ExperimentSpec(_Strict):
     reward_hacking: RewardHackingSpec | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
+    min_pairs: int = Field(default=30, ge=2)  # fewer pairs than this: no verdict at all
     hardware: str | None = None  # free text: what running this needs
     expectations: str | None = None  # free text: what published numbers lead one to expect
 

@@ -1,14 +1,19 @@
 """Statistics layer: pure functions over per-sample outcomes (True: event, None: unscored)."""
 
 from stagelens.stats.attribution import attribution_share
+from stagelens.stats.clustered import cluster_bootstrap_mean
 from stagelens.stats.compare import REQUIRED_STAGES, compare_metric
-from stagelens.stats.equivalence import tost_paired
+from stagelens.stats.equivalence import MIN_PAIRS, tost_binary, tost_paired_t
+from stagelens.stats.missing import missingness
 from stagelens.stats.paired import mcnemar_exact_p, paired_difference
 from stagelens.stats.rates import rate, wilson_interval
+from stagelens.stats.tango import tango_interval, tango_statistic, tango_tost_p
 from stagelens.stats.types import (
     Attribution,
+    ClusteredMean,
     Equivalence,
     MetricComparison,
+    Missingness,
     PairedDifference,
     RateEstimate,
     Verdict,
@@ -16,25 +21,34 @@ from stagelens.stats.types import (
 from stagelens.stats.verdict import decide_verdict, verdict_text
 
 __all__ = [
+    "MIN_PAIRS",
     "REQUIRED_STAGES",
     "Attribution",
+    "ClusteredMean",
     "Equivalence",
     "MetricComparison",
+    "Missingness",
     "PairedDifference",
     "RateEstimate",
     "Verdict",
     "attribution_share",
+    "cluster_bootstrap_mean",
     "compare_metric",
     "decide_verdict",
     "mcnemar_exact_p",
+    "missingness",
     "paired_difference",
     "rate",
-    "tost_paired",
+    "tango_interval",
+    "tango_statistic",
+    "tango_tost_p",
+    "tost_binary",
+    "tost_paired_t",
     "verdict_text",
     "wilson_interval",
 ]
 
-# Inter-rater agreement (appended after the original list so concurrent edits above stay clean).
+# Inter-rater agreement.
 from stagelens.stats.agreement import (
     cohen_kappa,
     confusion_matrix,

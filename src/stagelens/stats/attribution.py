@@ -8,12 +8,12 @@ import numpy as np
 
 from stagelens.stats._common import (
     as_matrix,
-    bootstrap_sums,
     check_level,
     check_n_boot,
     percentile_ci,
     scored_in_all,
 )
+from stagelens.stats.clustered import bootstrap_cluster_sums, cluster_matrix, clustered
 from stagelens.stats.types import Attribution
 
 UNDEFINED_NOTE = "production equals base on this metric; the share is undefined"
@@ -26,6 +26,7 @@ def attribution_share(
     sft_only: Mapping[str, bool | None],
     production: Mapping[str, bool | None],
     *,
+    clusters: Mapping[str, str] | None = None,
     level: float = 0.95,
     n_boot: int = 10000,
     seed: int = 0,
@@ -34,14 +35,15 @@ def attribution_share(
 
     The share is not clipped: above 1 means SFT overshoots production, below 0 means SFT moved
     the rate the other way. The percentile bootstrap resamples prompts jointly for the three
-    stages; replicates in which production equals base have no share and are left out (their
-    count goes into ``note``).
+    stages (whole clusters when ``clusters`` groups several samples); replicates in which
+    production equals base have no share and are left out (their count goes into ``note``).
     """
     check_level(level)
     check_n_boot(n_boot)
     ids, _ = scored_in_all(base, sft_only, production)
     n = len(ids)
-    method = f"ratio of rate differences, joint prompt bootstrap percentile, B={n_boot}"
+    unit = "cluster" if clustered(ids, clusters) else "prompt"
+    method = f"ratio of rate differences, joint {unit} bootstrap percentile, B={n_boot}"
     share: float | None = None
     low: float | None = None
     high: float | None = None
@@ -55,8 +57,10 @@ def attribution_share(
             note = UNDEFINED_NOTE
         else:
             share = (k_sft - k_base) / (k_prod - k_base)
-            sums = bootstrap_sums(data, n_boot, seed)
-            # Counts share the denominator n, so the ratio of count differences is the share.
+            sums, counts = cluster_matrix(ids, clusters, data.astype(np.float64))
+            sums, _ = bootstrap_cluster_sums(sums, counts, n_boot, seed)
+            # The three stages share each replicate's denominator, so the ratio of the count
+            # differences is the share.
             num = sums[:, 1] - sums[:, 0]
             den = sums[:, 2] - sums[:, 0]
             ok = den != 0

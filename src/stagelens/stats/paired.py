@@ -1,4 +1,9 @@
-"""Paired difference of two stages: exact McNemar test and paired bootstrap interval."""
+"""Paired difference of two stages on the same samples.
+
+Independent samples: Tango's score interval (it behaves at zero discordant pairs and at small
+n, unlike a paired bootstrap or a paired t) and the exact McNemar test. Clustered samples
+(several per prompt or scenario): a cluster bootstrap interval, significant when it excludes 0.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from stagelens.stats._common import (
-    as_matrix,
-    bootstrap_sums,
-    check_level,
-    check_n_boot,
-    percentile_ci,
-    scored_in_all,
-)
+from stagelens.stats._common import Outcome, as_matrix, check_level, percentile_ci
+from stagelens.stats.clustered import bootstrap_cluster_sums, cluster_matrix, clustered
+from stagelens.stats.tango import tango_interval
 from stagelens.stats.types import PairedDifference
 
 
@@ -33,40 +33,87 @@ def mcnemar_exact_p(only_a: int, only_b: int) -> float:
     return min(1.0, 2.0 * float(stats.binom.cdf(min(only_a, only_b), m, 0.5)))
 
 
+def pairing(
+    a: Mapping[str, Outcome], b: Mapping[str, Outcome]
+) -> tuple[list[str], int, int, int]:
+    """Sorted ids scored on both sides, then the ids dropped because only a's answer, only
+    b's answer, or both answers were unscored (or absent)."""
+    kept: list[str] = []
+    only_a = only_b = both = 0
+    for sid in sorted({*a, *b}):
+        gap_a, gap_b = a.get(sid) is None, b.get(sid) is None
+        if gap_a and gap_b:
+            both += 1
+        elif gap_a:
+            only_a += 1
+        elif gap_b:
+            only_b += 1
+        else:
+            kept.append(sid)
+    return kept, only_a, only_b, both
+
+
+def bootstrap_difference(
+    ids: list[str],
+    a: Mapping[str, Outcome],
+    b: Mapping[str, Outcome],
+    clusters: Mapping[str, str] | None,
+    n_boot: int,
+    seed: int,
+) -> tuple[np.ndarray, int]:
+    """Replicates of mean(a - b) from a cluster bootstrap, and the number of clusters."""
+    data = as_matrix(ids, a, b).astype(np.float64)
+    sums, counts = cluster_matrix(ids, clusters, data[0:1] - data[1:2])
+    reps, reps_n = bootstrap_cluster_sums(sums, counts, n_boot, seed)
+    return reps[:, 0] / reps_n, int(counts.size)
+
+
 def paired_difference(
-    a: Mapping[str, bool | None],
-    b: Mapping[str, bool | None],
+    a: Mapping[str, Outcome],
+    b: Mapping[str, Outcome],
     *,
     a_name: str,
     b_name: str,
+    clusters: Mapping[str, str] | None = None,
     level: float = 0.95,
+    alpha: float = 0.05,
     n_boot: int = 10000,
     seed: int = 0,
 ) -> PairedDifference:
-    """rate(a) - rate(b) on the prompts scored in both, with exact McNemar p and bootstrap CI.
+    """rate(a) - rate(b) on the samples scored in both, with its interval and test.
 
-    Prompts unscored on either side, or present in only one mapping, are dropped and counted in
-    ``n_dropped``. The interval is a percentile bootstrap that resamples prompt pairs, so the
-    correlation between the two stages on the same prompt is kept.
+    Samples unscored (or absent) on either side are dropped and counted by side. ``clusters``
+    maps sample id -> cluster id; when a cluster holds several pairs the interval resamples
+    clusters and the difference is significant when its (1 - alpha) interval excludes 0.
     """
     check_level(level)
-    check_n_boot(n_boot)
-    ids, n_dropped = scored_in_all(a, b)
+    check_level(alpha, "alpha")
+    ids, gap_a, gap_b, gap_both = pairing(a, b)
     n = len(ids)
-    diff: float | None = None
-    low: float | None = None
-    high: float | None = None
-    p_value: float | None = None
+    diff = low = high = p_value = None
     only_a = only_b = 0
+    significant = False
+    is_clustered = clustered(ids, clusters)
+    n_clusters = n
+    if is_clustered:
+        method, test = f"cluster bootstrap percentile, B={n_boot}", "cluster bootstrap interval"
+    else:
+        method, test = "Tango score interval", "exact McNemar"
     if n > 0:
         data = as_matrix(ids, a, b)
         only_a = int(np.sum((data[0] == 1) & (data[1] == 0)))
         only_b = int(np.sum((data[0] == 0) & (data[1] == 1)))
         diff = (only_a - only_b) / n
-        p_value = mcnemar_exact_p(only_a, only_b)
-        # Bootstrap the per-prompt difference directly: one series instead of two halves the work.
-        sums = bootstrap_sums(data[0:1] - data[1:2], n_boot, seed)
-        low, high = percentile_ci(sums[:, 0] / n, level)
+        if is_clustered:
+            reps, n_clusters = bootstrap_difference(ids, a, b, clusters, n_boot, seed)
+            low, high = percentile_ci(reps, level)
+            s_low, s_high = percentile_ci(reps, 1.0 - alpha)
+            significant = s_low > 0.0 or s_high < 0.0
+            method = f"{method}, {n_clusters} clusters"
+        else:
+            low, high = tango_interval(only_a, only_b, n, level)
+            p_value = mcnemar_exact_p(only_a, only_b)
+            significant = p_value < alpha
     return PairedDifference(
         a=a_name,
         b=b_name,
@@ -74,12 +121,19 @@ def paired_difference(
         ci_low=low,
         ci_high=high,
         n_pairs=n,
-        n_dropped=n_dropped,
+        n_clusters=n_clusters,
+        n_dropped=gap_a + gap_b + gap_both,
+        unscored_only_a=gap_a,
+        unscored_only_b=gap_b,
+        unscored_both=gap_both,
         only_a=only_a,
         only_b=only_b,
-        mcnemar_p=p_value,
-        method=f"paired bootstrap percentile, B={n_boot}",
+        p_value=p_value,
+        test=test,
+        significant=significant,
+        alpha=alpha,
+        method=method,
         level=level,
-        n_boot=n_boot,
-        seed=seed,
+        n_boot=n_boot if is_clustered else None,
+        seed=seed if is_clustered else None,
     )

@@ -2,14 +2,14 @@
 
 Every number the toolkit reports travels with its sample size, the method that
 produced its interval and the interval's level, so a report can never show a
-bare rate.
+bare rate. Unscored samples are counted beside every rate and every pairing.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 Verdict = Literal["equivalent", "production_safer", "sft_only_safer", "inconclusive"]
 
@@ -27,12 +27,44 @@ class RateEstimate(_Frozen):
     k: int  # samples with the event
     n: int  # scored samples (the denominator)
     n_unscored: int  # samples the rater could not classify; not in n
-    method: str  # e.g. "wilson"
+    n_total: int  # n + n_unscored: every sample the stage was given
+    unscored_share: float | None  # n_unscored / n_total (None when the stage had no sample)
+    n_clusters: int | None = None  # clusters behind a cluster-bootstrap interval
+    method: str  # e.g. "wilson" or "cluster bootstrap percentile, B=10000, 40 clusters"
     level: float  # e.g. 0.95
+
+    @model_validator(mode="before")
+    @classmethod
+    def _totals(cls, data: Any) -> Any:
+        # the totals follow from n and n_unscored; filling them here keeps callers short
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("n"), int)
+            and isinstance(data.get("n_unscored"), int)
+        ):
+            total = data["n"] + data["n_unscored"]
+            data = {"n_total": total, "unscored_share": data["n_unscored"] / total if total
+                    else None, **data}  # fmt: skip
+        return data
+
+
+class ClusteredMean(_Frozen):
+    """Mean of per-sample values with a percentile interval from resampling whole clusters."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int  # scored samples
+    n_clusters: int  # clusters drawn, including any whose samples are all unscored
+    n_unscored: int
+    method: str
+    level: float
+    n_boot: int
+    seed: int
 
 
 class PairedDifference(_Frozen):
-    """rate(a) - rate(b) on the prompts scored for both a and b."""
+    """rate(a) - rate(b) on the samples scored for both a and b."""
 
     a: str  # stage name, e.g. "sft_only"
     b: str  # stage name, e.g. "production"
@@ -40,30 +72,39 @@ class PairedDifference(_Frozen):
     ci_low: float | None
     ci_high: float | None
     n_pairs: int
-    n_dropped: int  # prompts left out because either side was unscored
+    n_clusters: int  # clusters among the pairs (= n_pairs for independent samples)
+    n_dropped: int  # samples left out because either side was unscored or absent
+    unscored_only_a: int  # dropped because only a's answer was unscored or absent
+    unscored_only_b: int
+    unscored_both: int
     only_a: int  # discordant pairs: event in a, not in b
     only_b: int  # discordant pairs: event in b, not in a
-    mcnemar_p: float | None  # exact (binomial) McNemar test, two-sided
-    method: str  # e.g. "paired bootstrap percentile, B=10000"
+    p_value: float | None  # two-sided test of no difference; None for a bootstrap interval
+    test: str  # e.g. "exact McNemar"
+    significant: bool  # the test rejects no difference at alpha (or the interval excludes 0)
+    alpha: float
+    method: str  # how the interval was computed
     level: float
-    n_boot: int
-    seed: int
+    n_boot: int | None
+    seed: int | None
 
 
 class Equivalence(_Frozen):
-    """Two one-sided tests on the paired difference a - b with margin +-margin."""
+    """Equivalence of a and b: the (1 - 2 alpha) interval of a - b inside (-margin, margin)."""
 
     a: str
     b: str
     margin: float  # in rate units, e.g. 0.05 for 5 points
     diff: float | None
-    ci_low: float | None  # (1 - 2 alpha) interval, the one TOST inspects
+    ci_low: float | None  # (1 - 2 alpha) interval, the one the two one-sided tests inspect
     ci_high: float | None
-    p_value: float | None  # max of the two one-sided p-values
+    p_value: float | None  # max of the two one-sided p-values; None for a bootstrap interval
     alpha: float
     equivalent: bool
     n_pairs: int
-    method: str  # e.g. "TOST, paired t (statsmodels ttost_paired)"
+    min_pairs: int  # below this many pairs equivalence is never claimed
+    method: str
+    reason: str | None = None  # why equivalence could not be assessed, if it could not
 
 
 class Attribution(_Frozen):
@@ -72,12 +113,26 @@ class Attribution(_Frozen):
     share: float | None  # (sft_only - base) / (production - base)
     ci_low: float | None
     ci_high: float | None
-    n: int  # prompts scored for all three stages
+    n: int  # samples scored for all three stages
     method: str
     level: float
     n_boot: int
     seed: int
     note: str | None = None  # why share or its interval is undefined, if it is
+
+
+class Missingness(_Frozen):
+    """How unscored answers could change the verdict (sft_only versus production)."""
+
+    unscored_share: dict[str, float | None]  # stage -> share of its samples unscored
+    share_gap: float  # |unscored share of sft_only - that of production|
+    dropped_pairs: int
+    # the verdict with every unscored answer imputed against one stage: "sft_only_worse" fills
+    # sft_only's gaps with the unsafe outcome and production's with the safe one; None when
+    # nothing was unscored
+    verdict_sft_only_worse: Verdict | None
+    verdict_production_worse: Verdict | None
+    reasons: list[str]  # why missing answers make the verdict inconclusive; empty if they do not
 
 
 class MetricComparison(_Frozen):
@@ -88,5 +143,8 @@ class MetricComparison(_Frozen):
     difference: PairedDifference  # sft_only - production
     equivalence: Equivalence
     attribution: Attribution
-    verdict: Verdict
+    missing: Missingness
+    verdict_scored_only: Verdict  # the verdict from the scored pairs alone
+    verdict: Verdict  # after the rules on sample size and missing answers
+    verdict_reasons: list[str]  # why the verdict is inconclusive, when rules made it so
     verdict_text: str  # one plain-language sentence

@@ -10,23 +10,28 @@ from stagelens.stats.types import Equivalence, PairedDifference, Verdict
 def decide_verdict(
     difference: PairedDifference,
     equivalence: Equivalence,
-    alpha: float = 0.05,
     lower_is_safer: bool = True,
-) -> Verdict:
-    """Verdict for ``difference`` = sft_only - production (lower rates are safer, unless
-    ``lower_is_safer`` is False, as for a success rate).
+) -> tuple[Verdict, list[str]]:
+    """Verdict from the scored pairs of ``difference`` = sft_only - production, and the reasons
+    when a rule (not the data) made it inconclusive.
 
-    Equivalence is checked first: a difference can be both statistically significant and
-    smaller than the margin, and then the practically relevant reading is "equivalent".
+    Rates are safer lower, unless ``lower_is_safer`` is False (a success rate). Below the
+    equivalence's ``min_pairs`` nothing is decided. Equivalence is checked before a
+    difference: a difference can be both significant and smaller than the margin, and then the
+    practically relevant reading is "equivalent".
     """
+    if difference.n_pairs < equivalence.min_pairs:
+        return "inconclusive", [
+            f"only {difference.n_pairs} pairs were scored on both stages; any verdict needs "
+            f"at least {equivalence.min_pairs}"
+        ]
     if equivalence.equivalent:
-        return "equivalent"
-    p = difference.mcnemar_p
+        return "equivalent", []
     diff = difference.diff
-    if p is not None and p < alpha and diff is not None and diff != 0:
+    if difference.significant and diff is not None and diff != 0:
         production_lower = diff > 0
-        return "production_safer" if production_lower == lower_is_safer else "sft_only_safer"
-    return "inconclusive"
+        return ("production_safer" if production_lower == lower_is_safer else "sft_only_safer"), []
+    return "inconclusive", []
 
 
 def verdict_text(
@@ -35,15 +40,30 @@ def verdict_text(
     equivalence: Equivalence,
     verdict: Verdict,
     lower_is_safer: bool = True,
+    reasons: list[str] | None = None,
+    scored_verdict: Verdict | None = None,
 ) -> str:
-    """One plain-language sentence, in points (rate x 100), prefixed with ``metric_label: ``.
+    """One plain-language paragraph, in points (rate x 100), prefixed with ``metric_label: ``.
 
-    Pass an empty label for the bare sentence. The "equivalent" sentence shows the (1 - 2 alpha)
-    TOST interval, since that is the interval that must lie within the margin; the others show
-    the bootstrap interval of the difference. A metric where higher is better (a success rate)
-    says "better", not "safer".
+    Pass an empty label for the bare text. The "equivalent" sentence shows the (1 - 2 alpha)
+    interval, since that is the one that must lie within the margin; the others show the
+    difference's interval. ``reasons`` (why rules made the verdict inconclusive) come first,
+    followed by what the scored pairs alone say (``scored_verdict``). Dropped pairs are always
+    counted. A metric where higher is better (a success rate) says "better", not "safer".
     """
-    sentence = _sentence(difference, equivalence, verdict, "safer" if lower_is_safer else "better")
+    word = "safer" if lower_is_safer else "better"
+    if reasons:
+        alone = _sentence(difference, equivalence, scored_verdict or "inconclusive", word)
+        sentence = f"Inconclusive: {'; '.join(reasons)}. On the scored pairs alone: {alone}"
+    else:
+        sentence = _sentence(difference, equivalence, verdict, word)
+    if difference.n_dropped:
+        sentence += (
+            f" {difference.n_dropped} of {difference.n_pairs + difference.n_dropped} samples "
+            f"were left out of the pairing (unscored on SFT-only only: "
+            f"{difference.unscored_only_a}, on production only: {difference.unscored_only_b}, "
+            f"on both: {difference.unscored_both})."
+        )
     return f"{metric_label}: {sentence}" if metric_label else sentence
 
 
@@ -52,29 +72,39 @@ def _sentence(
 ) -> str:
     margin = _margin(equivalence.margin)
     diff, low, high = difference.diff, difference.ci_low, difference.ci_high
+    level = f"{round(difference.level * 100):d}%"
     if verdict == "equivalent":
         e_diff, e_low, e_high = equivalence.diff, equivalence.ci_low, equivalence.ci_high
+        e_level = f"{round((1 - 2 * equivalence.alpha) * 100):d}%"
         if e_diff is not None and e_low is not None and e_high is not None:
+            test = f", TOST {_p(equivalence.p_value)}" if equivalence.p_value is not None else ""
             return (
                 f"SFT-only and production are equivalent within {margin} points (difference "
-                f"{_signed(e_diff)} [{_signed(e_low)}, {_signed(e_high)}], "
-                f"TOST {_p(equivalence.p_value)})."
+                f"{_signed(e_diff)}, {e_level} interval [{_signed(e_low)}, {_signed(e_high)}]"
+                f"{test}; {equivalence.n_pairs} pairs)."
             )
         return f"SFT-only and production are equivalent within {margin} points."
     if diff is None or low is None or high is None:
-        return "Inconclusive: no prompt was scored for both SFT-only and production."
-    mcnemar = f"McNemar {_p(difference.mcnemar_p)}"
+        return "Inconclusive: no sample was scored for both SFT-only and production."
+    test = _test(difference)
     # the difference is sft_only - production; the advantage is its size, either direction
     size, lo, hi = (diff, low, high) if diff > 0 else (-diff, -high, -low)
-    by = f"by {_plain(size)} points [{_plain(lo)}, {_plain(hi)}] ({mcnemar})."
+    by = f"by {_plain(size)} points, {level} interval [{_plain(lo)}, {_plain(hi)}] ({test})."
     if verdict == "production_safer":
         return f"Production {word} {by}"
     if verdict == "sft_only_safer":
         return f"SFT-only {word} {by}"
     return (
-        f"Inconclusive: difference {_signed(diff)} points [{_signed(low)}, {_signed(high)}]; "
-        f"neither equivalence within {margin} points nor a significant difference ({mcnemar})."
+        f"Inconclusive: difference {_signed(diff)} points, {level} interval [{_signed(low)}, "
+        f"{_signed(high)}]; neither equivalence within {margin} points nor a significant "
+        f"difference ({test}; {difference.n_pairs} pairs)."
     )
+
+
+def _test(difference: PairedDifference) -> str:
+    if difference.p_value is not None:
+        return f"{difference.test} {_p(difference.p_value)}"
+    return f"{difference.test}, {'significant' if difference.significant else 'not significant'}"
 
 
 def _points(x: float) -> int:
@@ -97,6 +127,7 @@ def _margin(margin: float) -> str:
 
 
 def _p(p: float | None) -> str:
+
     if p is None:
         return "p not available"
     if p < 0.001:
