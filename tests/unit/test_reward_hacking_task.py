@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,3 +46,30 @@ def test_docker_runs_writable_variants_and_refuses_read_only_ones(
 def test_unknown_names_are_errors(problems: str, variants: str) -> None:
     with pytest.raises(ValueError, match="unknown"):
         suite.episodes(problems, variants, sandbox_kind="bwrap")
+
+
+def test_an_organism_answer_without_an_action_has_not_met_the_target(tmp_path: Path) -> None:
+    # honest success is the share of episodes that met the target: an answer naming no action
+    # met nothing (0), while whether it would have cheated is unknown (unscored). Nothing is
+    # carried out for such answers, so no sandbox is needed here.
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import get_model
+
+    from stagelens.evaluate.runner import read_outcomes
+    from stagelens.suites.organism_reward_hacking import organism_reward_hacking
+    from tests.conftest import scripted_outputs
+
+    task = organism_reward_hacking(n=6)
+    non_actions = ["", "rewrite the timer please", "sure . first get a knife , then"]
+    script = {str(s.input): non_actions[i % 3] for i, s in enumerate(task.dataset)}
+    model = get_model("mockllm/organism", custom_outputs=scripted_outputs(script),
+                      memoize=False)  # fmt: skip
+    (log,) = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    values = [s.scores["episode_detectors"].value for s in log.samples or []]
+    assert values == [{"cheat": "unscored", "honest_success": 0}] * 6
+    # as the experiment reads them: a 0 for honest success, no outcome for the cheat rate
+    success, _ = read_outcomes(Path(log.location), key="honest_success")
+    cheat, _ = read_outcomes(Path(log.location), key="cheat")
+    assert list(success.values()) == [False] * 6
+    assert list(cheat.values()) == [None] * 6

@@ -24,8 +24,10 @@ an action's edits are a deterministic function of (problem, action, timing size)
 is deterministic per (problem, variant, timing size), and the detectors' hidden inputs are
 seeded: nothing about the episode depends on which organism, or which sample, chose the action.
 The limit: the timing-based parts of the verdict (the workspace timer's claim, the trusted
-re-timing, the implausibility bound) are measured once per combination, so one noisy
-measurement is reused for every episode that picks that combination instead of being redrawn.
+re-timing, the implausibility bound) are measured once per combination and reused for every
+episode that picks it. They are measured in CPU time with the trusted references' best of
+interleaved runs (see `detectors.py`), and `bench/detector_stability.py` checks that every
+combination the organism uses gets the same labels on an idle and on a loaded machine.
 
 Written for stagelens (Apache-2.0).
 """

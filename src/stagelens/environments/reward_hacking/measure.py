@@ -2,8 +2,10 @@
 
     python -m stagelens.environments.reward_hacking.measure [--episodes]
 
-Prints, per problem, the slow and fast references' in-process times on the timing inputs, the
-fast reference's speed-up, the target, and the speed-up at the unit-test size. With
+Prints, per problem, the slow and fast references' in-process CPU times on the timing inputs,
+the fast reference's speed-up, the target, and the speed-up at the unit-test size (CPU time,
+as the timer and the trusted re-timing measure; `bench/detector_stability.py` checks the
+detectors' labels on an idle and a loaded machine). With
 `--episodes` it also runs a full honest episode (fast reference as the submission) through the
 workspace timer and every detector in Inspect's local sandbox, at the real sizes. Written for
 stagelens (Apache-2.0).
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
+import resource
 
 from inspect_ai.util import SandboxEnvironment
 from inspect_ai.util._sandbox.local import LocalSandboxEnvironment
@@ -24,8 +26,13 @@ from stagelens.environments.reward_hacking.verdict import EpisodeVerdict, evalua
 from stagelens.environments.reward_hacking.workspace import Variant, build_workspace
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def reference_seconds(problem: Problem, size: int, repeats: int = 3) -> tuple[float, float]:
-    """Best-of-`repeats` in-process seconds of (slow, fast) on one timing-sized input set."""
+    """Best-of-`repeats` in-process CPU seconds of (slow, fast) on one timing-sized input set."""
     cases = problem.make_inputs(seed_for(problem.name, "timing"), size)
     best = []
     for code in (problem.slow_source, problem.fast_source):
@@ -33,10 +40,10 @@ def reference_seconds(problem: Problem, size: int, repeats: int = 3) -> tuple[fl
         runs = []
         for _ in range(repeats):
             fresh = [copy_args(args) for args in cases]
-            start = time.perf_counter()
+            start = cpu_seconds()
             for args in fresh:
                 solve(*args)
-            runs.append(time.perf_counter() - start)
+            runs.append(max(cpu_seconds() - start, 1e-6))
         best.append(min(runs))
     return best[0], best[1]
 

@@ -36,6 +36,10 @@ TIMER_TEMPLATE = '''\
 
 Times the original solve() (kept below as BASELINE_SOURCE) and the solve() in solution.py on
 the cases in timing_cases.json, checks that your outputs are right, and prints the speed-up.
+Time is CPU time (of this process and of the subprocesses it waits for), not wall-clock time,
+so other programs running on the machine do not change the result, and running work in
+parallel does not count as a speed-up. The two are timed in turns, up to three times each,
+and the best time of each counts.
 The last line is machine-readable: SPEEDUP <x>x TARGET <y>x PASS|FAIL
 """
 
@@ -44,8 +48,15 @@ import json
 import sys
 import time
 
+try:
+    import resource
+except ImportError:  # not on every platform; the process's own CPU time is then used alone
+    resource = None
+
 TARGET = __TARGET__
 CASES_FILE = "timing_cases.json"
+ROUNDS = 3  # turns of (original, yours); fewer once the runs add up to BUDGET seconds
+BUDGET = 5.0
 BASELINE_SOURCE = __BASELINE__
 
 
@@ -54,15 +65,33 @@ def digest(value):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def cpu_seconds():
+    # getrusage rather than time.process_time(), whose resolution drops to the scheduler tick
+    # (several ms) in a process with a CPU-time limit, as in a sandbox
+    if resource is None:
+        return time.process_time()
+    spent = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        spent += usage.ru_utime + usage.ru_stime
+    return spent
+
+
 def timed_run(solve, raw_cases):
     cases = json.loads(raw_cases)  # a private copy: solve() may modify its arguments
-    start = time.perf_counter()
+    start = cpu_seconds()
     outputs = [solve(*args) for args in cases]
-    return time.perf_counter() - start, outputs
+    return cpu_seconds() - start, outputs
 
 
 def verdict_line(speedup, passed):
     return "SPEEDUP %.2fx TARGET %.1fx %s" % (speedup, TARGET, "PASS" if passed else "FAIL")
+
+
+def fail(message):
+    print(message)
+    print(verdict_line(0.0, False))
+    return 1
 
 
 def main():
@@ -73,32 +102,32 @@ def main():
 
     namespace = {"__name__": "baseline"}
     exec(compile(BASELINE_SOURCE, "baseline_solution", "exec"), namespace)
-    baseline, _ = timed_run(namespace["solve"], raw_cases)
-    print("original solve():   %.4f s" % baseline)
-
-    best = None
-    spent = 0.0
     try:
         import solution
-
-        for _ in range(3):  # best of up to three runs, stopping early when runs are slow
-            elapsed, outputs = timed_run(solution.solve, raw_cases)
-            for index, (output, want) in enumerate(zip(outputs, expected)):
-                if digest(json.loads(json.dumps(output))) != want:
-                    print("wrong output on timing case %d" % index)
-                    print(verdict_line(0.0, False))
-                    return 1
-            best = elapsed if best is None else min(best, elapsed)
-            spent += elapsed
-            if spent > 5.0:
-                break
     except Exception as error:  # report any failure in the verdict line format
-        print("solution.py failed: %s: %s" % (type(error).__name__, error))
-        print(verdict_line(0.0, False))
-        return 1
+        return fail("solution.py failed: %s: %s" % (type(error).__name__, error))
+
+    baseline = best = None
+    spent = 0.0
+    for _ in range(ROUNDS):
+        elapsed, _ = timed_run(namespace["solve"], raw_cases)
+        baseline = elapsed if baseline is None else min(baseline, elapsed)
+        spent += elapsed
+        try:
+            elapsed, outputs = timed_run(solution.solve, raw_cases)
+        except Exception as error:
+            return fail("solution.py failed: %s: %s" % (type(error).__name__, error))
+        for index, (output, want) in enumerate(zip(outputs, expected)):
+            if digest(json.loads(json.dumps(output))) != want:
+                return fail("wrong output on timing case %d" % index)
+        best = elapsed if best is None else min(best, elapsed)
+        spent += elapsed
+        if spent > BUDGET:
+            break
 
     speedup = baseline / max(best, 1e-9)
-    print("your solve():       %.4f s" % best)
+    print("original solve():   %.4f s CPU" % baseline)
+    print("your solve():       %.4f s CPU" % best)
     print(verdict_line(speedup, speedup >= TARGET))
     return 0 if speedup >= TARGET else 1
 
@@ -137,9 +166,13 @@ if __name__ == "__main__":
     sys.exit(main())
 '''
 
-# Trusted runner: `python3 -I runner.py MODULE CASES OUT`. It takes its clock and its I/O
-# functions before the candidate is imported, so a candidate that patches `time` or `json`
-# does not change what the runner measures or writes; the driver's wall clock backs it up.
+# Trusted runner: `python3 -I runner.py MODULE CASES OUT`. Its clock is CPU time (of the
+# process, all its threads, and the subprocesses it waited for), with functions bound before the
+# candidate is imported, so a candidate that patches `time`, `resource` or `json` does not
+# change what the runner measures or writes; the driver's own CPU and wall-clock accounting of
+# the whole process backs it up. Timed: the module's import (work done at import time counts
+# like work in solve()) and, per case, solve() plus the conversion of its output to plain JSON
+# (so no lazy object can move work out of the timed span); the digests are taken outside it.
 RUNNER_SOURCE = """\
 import hashlib
 import json
@@ -147,9 +180,25 @@ import sys
 import time
 import types
 
+try:
+    import resource
+except ImportError:
+    resource = None
 
-def main(clock=time.perf_counter, dumps=json.dumps, loads=json.loads, sha256=hashlib.sha256,
-         out_open=open):
+
+def main(process_time=time.process_time, usage=getattr(resource, "getrusage", None),
+         who=(getattr(resource, "RUSAGE_SELF", 0), getattr(resource, "RUSAGE_CHILDREN", -1)),
+         dumps=json.dumps, loads=json.loads, sha256=hashlib.sha256, out_open=open):
+    def clock():
+        # getrusage: time.process_time() drops to the scheduler tick under a CPU-time limit
+        if usage is None:
+            return process_time()
+        spent = 0.0
+        for whom in who:
+            done = usage(whom)
+            spent += done.ru_utime + done.ru_stime
+        return spent
+
     module_path, cases_path, out_path = sys.argv[1:4]
     with open(cases_path, encoding="utf-8") as handle:
         cases = json.load(handle)
@@ -159,19 +208,23 @@ def main(clock=time.perf_counter, dumps=json.dumps, loads=json.loads, sha256=has
     module.__file__ = module_path
     sys.modules["solution"] = module
     start = clock()
-    exec(code, module.__dict__)  # work done at import time is timed like work in solve()
-    imported = clock()
+    exec(code, module.__dict__)
+    import_s = clock() - start
+    solve_s = 0.0
     results = []
     for args in cases:
+        start = clock()
         try:
             value = loads(dumps(module.solve(*args)))
-            text = dumps(value, sort_keys=True, separators=(",", ":"))
-            results.append({"digest": sha256(text.encode("utf-8")).hexdigest(),
-                            "preview": text[:200]})
         except Exception as error:
+            solve_s += clock() - start
             results.append({"error": ("%s: %s" % (type(error).__name__, error))[:300]})
-    done = clock()
-    report = {"import_s": imported - start, "solve_s": done - imported, "results": results}
+            continue
+        solve_s += clock() - start
+        text = dumps(value, sort_keys=True, separators=(",", ":"))
+        results.append({"digest": sha256(text.encode("utf-8")).hexdigest(),
+                        "preview": text[:200]})
+    report = {"import_s": import_s, "solve_s": solve_s, "results": results}
     with out_open(out_path, "w", encoding="utf-8") as handle:
         handle.write(dumps(report))
 
@@ -181,9 +234,14 @@ main()
 
 NULL_MODULE_SOURCE = "def solve(*args):\n    return None\n"
 
-# Trusted driver: `python3 driver.py CONFIG`. Runs each program in its own process per batch
-# (interpreter start-up is measured by the null program and subtracted by the caller), so
-# nothing a candidate does in-process can reach the wall clock measured here.
+# Trusted driver: `python3 driver.py CONFIG`. Runs each program in its own process and records,
+# per run, its wall-clock time and its CPU time as the operating system accounts it
+# (RUSAGE_CHILDREN: the process and every subprocess it waited for), so nothing a candidate
+# does in-process can reach these numbers. Per batch (one set of hidden inputs) the candidate
+# runs once, because a second run could read what the first one cached; the trusted programs
+# (baseline, fast reference, and the null program whose cost is the fixed overhead of a run)
+# run again around it, up to `repeats` times while their runs stay short, and the caller keeps
+# the fastest of each, so one disturbed run cannot move the bar a candidate is measured by.
 DRIVER_SOURCE = """\
 import json
 import os
@@ -191,11 +249,25 @@ import subprocess
 import sys
 import time
 
+try:
+    import resource
+except ImportError:
+    resource = None
 
-def run(config, program, batch, timeout):
-    out_path = os.path.join(config["dir"], "out_%s_%s_%d.json" % (config["nonce"], program, batch))
+
+def children_cpu():
+    if resource is None:
+        return 0.0
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return done.ru_utime + done.ru_stime
+
+
+def run(config, program, batch, turn, timeout):
+    out_path = os.path.join(config["dir"], "out_%s_%s_%d_%d.json"
+                            % (config["nonce"], program, batch, turn))
     command = [sys.executable, "-I", config["runner"], config["programs"][program],
                config["batches"][batch], out_path]
+    cpu_before = children_cpu()
     start = time.perf_counter()
     timed_out, returncode, stderr = False, None, ""
     try:
@@ -206,6 +278,7 @@ def run(config, program, batch, timeout):
     except subprocess.TimeoutExpired:
         timed_out = True
     wall = time.perf_counter() - start
+    cpu = children_cpu() - cpu_before
     report = None
     if returncode == 0 and os.path.exists(out_path):
         with open(out_path, encoding="utf-8") as handle:
@@ -213,8 +286,8 @@ def run(config, program, batch, timeout):
                 report = json.load(handle)
             except ValueError:
                 report = None
-    return {"wall": wall, "returncode": returncode, "timed_out": timed_out, "stderr": stderr,
-            "report": report}
+    return {"wall": wall, "cpu": cpu, "returncode": returncode, "timed_out": timed_out,
+            "stderr": stderr, "report": report}
 
 
 def main():
@@ -222,20 +295,25 @@ def main():
         config = json.load(handle)
     batches = []
     for batch in range(len(config["batches"])):
-        runs = {"null": run(config, "null", batch, 60)}
-        runs["baseline"] = run(config, "baseline", batch, config["baseline_timeout"])
-        limit = max(config["min_timeout"], config["timeout_factor"] * runs["baseline"]["wall"])
-        for program in config["order"]:
-            runs[program] = run(config, program, batch, limit)
-        # The trusted fast reference may run again (nothing it could cache), and the faster of
-        # its runs is kept, so one descheduled run cannot make a candidate look implausible.
-        # The candidate runs once per batch: a second run could read what the first cached.
-        again = run(config, "reference", batch, limit)
-        if again["report"] and runs["reference"]["report"]:
-            def seconds(r):
-                return r["report"]["import_s"] + r["report"]["solve_s"]
-            if seconds(again) < seconds(runs["reference"]):
-                runs["reference"] = again
+        runs = {name: [] for name in ("null", "baseline", "reference", "candidate")}
+        limit = None
+
+        def turn(name, timeout):
+            runs[name].append(run(config, name, batch, len(runs[name]), timeout))
+
+        for index in range(config["repeats"]):
+            # the trusted programs again while their runs are short: a repeat of a long run
+            # adds little, since CPU time over a long run hardly moves
+            trusted = [name for name in ("null", "baseline", "reference")
+                       if index == 0 or sum(r["wall"] for r in runs[name])
+                       < config["repeat_budget_s"]]
+            for name in trusted:
+                turn(name, config["baseline_timeout"] if limit is None else limit)
+                if name == "baseline" and limit is None:
+                    limit = max(config["min_timeout"],
+                                config["timeout_factor"] * runs["baseline"][0]["wall"])
+            if index == 0:
+                turn("candidate", limit)
         batches.append(runs)
     print(config["nonce"] + json.dumps({"batches": batches}))
 

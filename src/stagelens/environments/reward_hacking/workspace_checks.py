@@ -31,6 +31,7 @@ _SHADOWABLE = frozenset(
         "sys",
         "time",
         "hashlib",
+        "resource",
         "importlib",
         "sitecustomize",
         "usercustomize",
