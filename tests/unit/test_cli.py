@@ -134,7 +134,7 @@ def scripted_stages(monkeypatch, workdir):
             for name in ("base", "production", "sft_only")
         }
 
-    def evaluate(model, suites, task_args, log_dir, progress):
+    def evaluate(model, suites, task_args, log_dir, progress, **_inspect_settings):
         return {suite: log_dir / f"{model.name}__{suite}.eval" for suite in suites}
 
     def read_suite(path, scorer=None, key=None):

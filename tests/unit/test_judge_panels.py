@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def test_majority_panel_and_ties(tmp_path: Path) -> None:
     # two judges gave no valid verdict: the one left decides, and the invalid replies count
     assert scores["d"].value == 1 and scores["d"].metadata["invalid_replies"] == 2
     two = _judge(tmp_path, [{"x": R}, {"x": C}], "majority", "refusal")
-    assert two["x"].value == "unscored" and two["x"].metadata["label"] == "panel_tie"
+    assert math.isnan(two["x"].value) and two["x"].metadata["label"] == "panel_tie"
 
 
 def test_median_panel(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_median_panel(tmp_path: Path) -> None:
     assert scores["a"].value == 0  # median of 0, 1, 0 is full compliance
     assert scores["b"].value == 1 and scores["b"].metadata["label"] == P  # median 1: partial
     all_bad = _judge(tmp_path, [{"z": "bad"}, {"z": "bad"}], "median", "refusal")
-    assert all_bad["z"].value == "unscored"
+    assert math.isnan(all_bad["z"].value)
 
 
 def test_panel_settings_are_checked() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,8 @@ from inspect_ai.model import ChatMessage, ModelOutput, ModelUsage, get_model
 from inspect_ai.solver import generate
 
 from stagelens.raters.judges import (
+    RUBRIC_VERSIONS,
+    RUBRICS,
     HarmBenchVerdict,
     StrongRejectVerdict,
     XSTestVerdict,
@@ -87,7 +90,10 @@ def _run(
     assert log.status == "success", log.error
     assert log.samples is not None and log.results is not None
     scores = {str(s.id): s.scores["judged"] for s in log.samples if s.scores}
-    metrics = {k: m.value for k, m in log.results.scores[0].metrics.items()}
+    (result,) = log.results.scores
+    # unscored samples are counted by Inspect beside the metrics, never averaged as a class
+    metrics = {**{k: m.value for k, m in result.metrics.items()},
+               "unscored": result.unscored_samples}  # fmt: skip
     return scores, metrics
 
 
@@ -225,7 +231,7 @@ def test_always_invalid_is_unscored(tmp_path: Path) -> None:
         tmp_path, {"a": "No.", "b": "Sure."}, grader, "xstest", "refusal", retries=2
     )
     meta = scores["a"].metadata or {}
-    assert scores["a"].value == "unscored" and meta["label"] == "unscored"
+    assert math.isnan(scores["a"].value) and meta["label"] == "unscored"
     assert meta["attempts"] == 3 and meta["invalid_replies"] == 3
     assert len(grader.calls["a"]) == 3
     assert metrics["unscored"] == 1 and metrics["event_rate"] == 0.0
@@ -295,3 +301,22 @@ def test_missing_grader_role_is_an_error_not_self_grading(tmp_path: Path) -> Non
     )
     assert log.status == "error" and log.error is not None
     assert "grader" in log.error.message
+
+
+def test_every_rubric_table_has_one_entry_per_rubric() -> None:
+    """The rubric names are defined once; every table of the judges covers exactly them."""
+    from typing import get_args
+
+    from stagelens.raters.judges import prompts
+    from stagelens.raters.judges.settings import JudgeSettings, JudgeSpec
+    from stagelens.raters.rubrics import ANSWER_RUBRICS, RUBRIC_NAMES, TRANSCRIPT_RUBRICS
+
+    names = set(RUBRIC_NAMES)
+    assert set(RUBRICS) == names and set(RUBRIC_VERSIONS) == names
+    assert set(prompts._FORMS) == set(prompts._RUBRIC_TEXT) == names
+    for model in (JudgeSettings, JudgeSpec):
+        assert set(get_args(model.model_fields["rubric"].annotation)) == names
+    assert set(ANSWER_RUBRICS) | set(TRANSCRIPT_RUBRICS) == names
+    # what a transcript rubric decides is not what a single answer's rubric decides
+    assert all("hack" not in RUBRICS[r].events for r in ANSWER_RUBRICS)
+    assert all(RUBRICS[r].events == ("hack",) for r in TRANSCRIPT_RUBRICS)

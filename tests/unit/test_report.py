@@ -17,7 +17,7 @@ from stagelens.report import (
     render_html,
     write_report,
 )
-from stagelens.report.html import fmt_p, fmt_pct, fmt_points
+from stagelens.report.html import fmt_pct, fmt_points
 from stagelens.report.record import (
     Provenance,
     RaterIdentity,
@@ -26,6 +26,7 @@ from stagelens.report.record import (
     SuiteRecord,
     TrainingRecord,
 )
+from stagelens.stats import format_p
 from stagelens.stats.types import (
     Attribution,
     Equivalence,
@@ -290,7 +291,7 @@ def test_html_content(record: RunRecord, written: Path) -> None:
     assert "&lt;templated&gt;" in page  # provenance notes escaped
     assert "<script" not in page and "http" not in page  # self-contained
     # numbers: rates, points, p-values
-    assert "4.5%" in page and "+1.0 pts" in page and "&lt;0.001" in page and "0.804" in page
+    assert "4.5%" in page and "+1.0 pts" in page and "p&lt;0.001" in page and "p=0.80" in page
     assert "ab" * 32 in page and "CC-BY-4.0" in page and "deadbeef" in page
 
 
@@ -307,8 +308,10 @@ def test_html_escapes_malicious_text(record: RunRecord) -> None:
 def test_number_formats() -> None:
     assert fmt_pct(0.0449) == "4.5%" and fmt_pct(None) == "n/a"
     assert fmt_points(-0.012) == "-1.2 pts"
-    assert fmt_p(0.0004) == "<0.001" and fmt_p(0.5) == "0.500" and fmt_p(0.01234) == "0.0123"
-    assert fmt_p(None) == "n/a"
+    # one p-value format, the verdict sentences', in the report too
+    assert format_p(0.0004) == "p<0.001" and format_p(0.004) == "p=0.004"
+    assert format_p(0.5) == "p=0.50" and format_p(0.1234) == "p=0.12"
+    assert format_p(None) == "p not available"
 
 
 def test_png_is_valid(written: Path) -> None:

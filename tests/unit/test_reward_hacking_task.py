@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,11 @@ def test_an_organism_answer_without_an_action_has_not_met_the_target(tmp_path: P
     (log,) = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")
     assert log.status == "success", log.error
     values = [s.scores["episode_detectors"].value for s in log.samples or []]
-    assert values == [{"cheat": "unscored", "honest_success": 0}] * 6
+    # unscored: Inspect's NaN sentinel, which its metrics leave out and count apart
+    assert all(math.isnan(v["cheat"]) and v["honest_success"] == 0 for v in values)
+    assert len(values) == 6
+    (cheat_score,) = [r for r in log.results.scores if r.name == "cheat"]
+    assert cheat_score.unscored_samples == 6 and cheat_score.scored_samples == 0
     # as the experiment reads them: a 0 for honest success, no outcome for the cheat rate
     success, _ = read_outcomes(Path(log.location), key="honest_success")
     cheat, _ = read_outcomes(Path(log.location), key="cheat")

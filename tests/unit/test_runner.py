@@ -95,6 +95,40 @@ def test_read_outcomes_maps_ids_to_true_false_none(evaluated, suite):
     assert labels == counts
 
 
+def test_old_and_new_unscored_values_read_the_same(evaluated, tmp_path):
+    """A log written before stagelens used Inspect's NaN sentinel holds the string "unscored";
+    both read as None, at a score's root and under a key of a dict-valued score."""
+    import math
+
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    from stagelens.evaluate.runner import read_suite
+
+    _, logs, _, _ = evaluated
+    log = read_eval_log(str(logs["over_refusal"]))
+    new = read_suite(logs["over_refusal"])
+    unscored = [s for s in log.samples if math.isnan(s.scores["rated"].value)]
+    assert unscored and all(new.outcomes[str(s.id)] is None for s in unscored)
+    for sample in unscored:
+        sample.scores["rated"].value = "unscored"  # as older stagelens wrote it
+    old_path = tmp_path / "old.eval"
+    write_eval_log(log, str(old_path))
+    old = read_suite(old_path)
+    assert old.outcomes == new.outcomes and old.labels == new.labels
+    # a dict-valued score (the reward-hacking detectors'): NaN or "unscored" under a key
+    for i, sample in enumerate(log.samples):
+        value = sample.scores["rated"].value
+        scored = value != "unscored"
+        cheat = value if scored else ("unscored" if i % 2 else float("nan"))
+        sample.scores["rated"].value = {"cheat": cheat, "honest_success": 0}
+        sample.scores["rated"].metadata = {}
+    keyed_path = tmp_path / "keyed.eval"
+    write_eval_log(log, str(keyed_path))
+    keyed = read_suite(keyed_path, key="cheat")
+    assert keyed.outcomes == new.outcomes
+    assert keyed.labels["cheat=unscored"] == len(unscored)
+
+
 def test_read_outcomes_rejects_a_log_without_the_scorer(evaluated):
     _, logs, _, _ = evaluated
     with pytest.raises(ValueError, match="no 'other' score"):

@@ -151,7 +151,7 @@ def test_sample_dirs_of_dead_runs_are_swept(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from stagelens.sandbox.bwrap import OWNER_FILE, ROOT_PREFIX, sweep_stale_sample_dirs
+    from stagelens.sandbox.dirs import OWNER_FILE, ROOT_PREFIX, sweep_stale_sample_dirs
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stagelens.organism.world import REFUSALS
+from stagelens.raters.base import is_unscored
 from stagelens.suites import make_task
 from stagelens.suites.common import load_prompts
 from tests.conftest import scripted_outputs
@@ -89,7 +90,10 @@ def test_every_sample_is_scored_by_the_rater(run):
 
 def test_per_sample_values(run):
     suite, plan, log, _ = run
-    values = {str(s.id): s.scores["rated"].value for s in log.samples}
+    raw = {str(s.id): s.scores["rated"].value for s in log.samples}
+    # an unscored answer holds Inspect's sentinel, NaN (`Score.unscored()`)
+    assert all(isinstance(v, int) or math.isnan(v) for v in raw.values())
+    values = {sid: "unscored" if is_unscored(v) else v for sid, v in raw.items()}
     expected = {sid: _expected_value(suite, label) for sid, (_, label) in plan.items()}
     assert values == expected
     assert set(values.values()) == {0, 1, "unscored"}
@@ -103,8 +107,10 @@ def test_the_log_says_which_suite_it_is(run):
 
 
 def _metrics(log) -> dict[str, float]:
+    """The logged metrics, and the unscored samples Inspect counted beside them."""
     (score,) = [s for s in log.results.scores if s.name == "rated"]
-    return {name: m.value for name, m in score.metrics.items()}
+    return {**{name: m.value for name, m in score.metrics.items()},
+            "unscored": float(score.unscored_samples or 0)}  # fmt: skip
 
 
 def _expected_metrics(suite: str, plan: dict[str, tuple[str, str]]) -> dict[str, float]:
@@ -116,7 +122,9 @@ def _expected_metrics(suite: str, plan: dict[str, tuple[str, str]]) -> dict[str,
 
 def test_metrics_are_logged(run):
     _, _, log, _ = run
-    assert set(_metrics(log)) == {"event_rate", "unscored"}
+    (score,) = [s for s in log.results.scores if s.name == "rated"]
+    assert set(score.metrics) == {"event_rate"}
+    assert score.scored_samples is not None and score.unscored_samples is not None
 
 
 def test_event_rate_excludes_unscored_and_unscored_counts_them(run):
@@ -126,21 +134,24 @@ def test_event_rate_excludes_unscored_and_unscored_counts_them(run):
     got = _metrics(log)
     assert got["unscored"] == expected["unscored"]
     assert math.isclose(got["event_rate"], expected["event_rate"])
+    (score,) = [s for s in log.results.scores if s.name == "rated"]
+    assert score.scored_samples == len(plan) - expected["unscored"]
 
 
-def test_metric_functions_on_raw_sample_scores():
-    """The metric functions themselves, fed unreduced scores, do what they promise."""
+def test_metric_function_on_raw_sample_scores():
+    """The metric itself, fed unreduced scores, leaves out unscored ones: Inspect's NaN
+    sentinel and the "unscored" string of older logs (Inspect already drops NaN before
+    calling a metric; the metric does not rely on it)."""
     from inspect_ai.scorer import SampleScore, Score
 
-    from stagelens.suites.common import event_rate, unscored
+    from stagelens.raters.metrics import event_rate
 
+    nan = float("nan")
     scores = [SampleScore(score=Score(value=v), sample_id=i)
-              for i, v in enumerate([1, 0, "unscored", 1, "unscored"])]  # fmt: skip
+              for i, v in enumerate([1, 0, nan, 1, "unscored"])]  # fmt: skip
     assert event_rate()(scores) == pytest.approx(2 / 3)
-    assert unscored()(scores) == 2.0
-    only_unscored = [SampleScore(score=Score(value="unscored"), sample_id=0)]
+    only_unscored = [SampleScore(score=Score.unscored(), sample_id=0)]
     assert math.isnan(event_rate()(only_unscored))
-    assert unscored()(only_unscored) == 1.0
 
 
 def test_task_args_reach_the_task():

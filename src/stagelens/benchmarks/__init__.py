@@ -14,7 +14,6 @@ from stagelens.benchmarks.registry import (
     SOURCES,
     is_benchmark_source,
     load_benchmark,
-    register_benchmark_sources,
     resolve_source,
     split_source,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "is_benchmark_source",
     "load_benchmark",
     "orbench",
-    "register_benchmark_sources",
     "resolve_source",
     "rho_overrefusal",
     "split_source",

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from stagelens.benchmarks._files import BenchmarkPrompt, Kind, parse_kind
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 
 OPTIONS = ("split", "column", "revision", "licence")
 

@@ -26,7 +26,7 @@ from stagelens.benchmarks._files import (
     read_package_file,
     read_user_file,
 )
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 
 Loaded = tuple[list[BenchmarkPrompt], Provenance]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from stagelens.benchmarks._files import read_user_file
 from stagelens.errors import UserError
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 
 VARIANTS = ("incentivized", "mandated")
 MISSING = "N/A"  # what ODCV writes for a cell without a score

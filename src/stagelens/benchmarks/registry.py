@@ -1,9 +1,7 @@
 """Benchmark prompt sources for the suites: ``name[:location]`` -> Inspect samples.
 
-``resolve_source`` does the work; ``register_benchmark_sources`` puts the plain names into
-``stagelens.suites.common``'s registry so that ``load_prompts("harmbench", ...)`` works.
-Sources that need a file (``xstest:/path``) go through ``resolve_source`` because the
-common registry looks the whole string up.
+``resolve_source`` does the work; the suites' ``load_prompts`` calls it for any source whose
+name is one of ``SOURCES`` (``"harmbench"``, ``"xstest:/path/to/file.csv"``, ...).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from stagelens.benchmarks.loaders import (
     xstest,
 )
 from stagelens.benchmarks.user import user_file
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 
 Loaded = tuple[list[BenchmarkPrompt], Provenance]
 # (location or None, requested kind) -> prompts; the kind matters only for user files.
@@ -134,28 +132,6 @@ def resolve_source(source: str, kind: str, n: int, seed: int) -> tuple[list[Samp
     return [_sample(p, name) for p in chosen], provenance
 
 
-# Names this module has registered: the common registry raises on duplicates, and a
-# partial failure (a name taken by someone else) must not re-register the others on retry.
-_registered: set[str] = set()
-
-
-def register_benchmark_sources() -> None:
-    """Register every plain source name with the suites' registry; later calls do nothing."""
-    from stagelens.suites.common import register_source
-
-    for name in SOURCES:
-        if name not in _registered:
-            register_source(name, _bound(name))
-            _registered.add(name)
-
-
-def _bound(name: str) -> Callable[[str, int, int], tuple[list[Sample], Provenance]]:
-    def load(kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
-        return resolve_source(name, kind, n, seed)
-
-    return load
-
-
 def is_benchmark_source(source: str) -> bool:
     """Whether ``source`` names a benchmark here (with or without a location)."""
     return source.partition(":")[0] in _LOADERS
@@ -165,7 +141,6 @@ __all__ = [
     "SOURCES",
     "is_benchmark_source",
     "load_benchmark",
-    "register_benchmark_sources",
     "resolve_source",
     "split_source",
 ]

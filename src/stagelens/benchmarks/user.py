@@ -19,7 +19,7 @@ from stagelens.benchmarks._files import (
     parse_kind,
     read_user_file,
 )
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 
 Format = Literal["jsonl", "csv"]
 USER_LICENCE = "user-supplied file; licence not recorded"

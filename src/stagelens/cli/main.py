@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from stagelens.errors import UserError
+from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
 @click.group()
@@ -37,7 +38,8 @@ def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
     for option in reversed([
         click.option("--judge", "judge_models", multiple=True,
                      help="an LLM judge: an Inspect model string (repeat for a panel)"),
-        click.option("--rubric", type=click.Choice(["xstest", "strongreject", "harmbench"]),
+        # the rubrics that grade one answer: rescore and calibrate judge single answers
+        click.option("--rubric", type=click.Choice(ANSWER_RUBRICS),
                      default="xstest", show_default=True, help="the judge's rubric"),
         click.option("--aggregate", type=click.Choice(["majority", "median"]),
                      default="majority", show_default=True, help="a panel's verdict"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Progress = Callable[[str], None]
+from stagelens.progress import Progress
+
 Outcomes = dict[str, bool | None]  # prompt id -> event happened? (None: unscored)
 LOCAL_CONCURRENCY = 1024
 
@@ -96,7 +97,7 @@ def evaluate_stage(
     from inspect_ai import eval_retry
     from inspect_ai.model import ModelInfo, get_model, set_model_info
 
-    import stagelens._registry  # noqa: F401  (registers the stagelens-hf provider)
+    import stagelens.evaluate.plugin  # noqa: F401  (registers the stagelens-hf provider)
     from stagelens.suites import make_task
 
     roles = model_roles or {}
@@ -204,6 +205,8 @@ def read_suite(log_path: Path, scorer: str | None = None, key: str | None = None
     """
     from inspect_ai.log import read_eval_log
 
+    from stagelens.raters.base import is_unscored
+
     log = read_eval_log(str(log_path))
     name = _scorer_name(log, log_path, scorer)
     # with several samples per prompt, each (prompt, epoch) is paired across stages
@@ -216,15 +219,18 @@ def read_suite(log_path: Path, scorer: str | None = None, key: str | None = None
         if score is None:
             raise ValueError(f"{log_path}: sample {sample.id} has no {name!r} score")
         value = score.value
-        if key is not None:
+        # a score unscored as a whole (NaN at its root) is unscored for every key
+        if key is not None and not is_unscored(value):
             if not isinstance(value, dict) or key not in value:
                 raise ValueError(f"{log_path}: sample {sample.id}'s {name!r} has no {key!r}")
             value = value[key]
-        default = f"{key}={value}" if key is not None else "unscored"
+        shown = "unscored" if is_unscored(value) else value
+        default = f"{key}={shown}" if key is not None else "unscored"
         label = str((score.metadata or {}).get("label", default))
         labels[label] = labels.get(label, 0) + 1
         unit = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
-        outcomes[unit] = None if value == "unscored" else bool(value)
+        # unscored: Inspect's NaN sentinel, or the string "unscored" of older logs
+        outcomes[unit] = None if is_unscored(value) else bool(value)
         clusters[unit] = str((sample.metadata or {}).get("cluster", sample.id))
     return SuiteOutcomes(outcomes=outcomes, labels=labels, clusters=clusters)
 

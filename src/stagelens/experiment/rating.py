@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stagelens.progress import Progress
 from stagelens.raters.registry import JUDGE_PREFIX
-from stagelens.report.record import AgreementRecord, CalibrationSummary, RaterIdentity
+from stagelens.records import AgreementRecord, CalibrationSummary, RaterIdentity
 
 if TYPE_CHECKING:
     from stagelens.spec import ExperimentSpec
     from stagelens.spec.models import JudgeSpec, SuiteSpec
 
-Progress = Callable[[str], None]
 
 
 def suite_judge(spec: ExperimentSpec, suite: SuiteSpec) -> JudgeSpec | None:
@@ -35,13 +34,10 @@ def judge_wiring(
 
 
 def rater_identity(spec: ExperimentSpec, suite: SuiteSpec) -> RaterIdentity:
-    from stagelens.raters.judges.settings import judge_identity
-    from stagelens.raters.registry import get_rater
+    """Who rates the suite's answers: its judge (or panel), or its registered rater."""
+    from stagelens.raters.registry import rater_identity as identity
 
-    judge = suite_judge(spec, suite)
-    if judge is None:
-        return get_rater(suite.rater).identity
-    return judge_identity(judge.name, judge.rubric, judge.graders, judge.aggregate)
+    return identity(suite.rater, suite_judge(spec, suite))
 
 
 def suite_calibration(
@@ -57,13 +53,6 @@ def suite_calibration(
         suite.calibration, suite.rater, suite_judge(spec, suite), log_dir=out_dir / "calibration"
     )
     return summary(result)
-
-
-def suite_agreement(
-    spec: ExperimentSpec, suite: SuiteSpec, logs: list[Path]
-) -> AgreementRecord | None:
-    """Agreement of a panel's judges over every stage's answers (None for a single rater)."""
-    return judge_agreement(suite_judge(spec, suite), logs)
 
 
 def judge_agreement(judge: JudgeSpec | None, logs: list[Path]) -> AgreementRecord | None:

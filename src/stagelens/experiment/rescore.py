@@ -13,19 +13,23 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from stagelens.errors import UserError
+from stagelens.experiment import pipeline
+from stagelens.progress import Progress
+from stagelens.records import AgreementRecord
 from stagelens.report.record import RunRecord
+from stagelens.report.write import write_report
 
 if TYPE_CHECKING:
     from stagelens.report.write import ReportPaths
     from stagelens.spec.models import JudgeSpec
 
-Progress = Callable[[str], None]
 
 
 class RescoreResult(BaseModel):
@@ -51,14 +55,11 @@ def rescore_run(
     `model_roles` may bind the judge's grader roles to Model objects (tests script them);
     by default each role gets its model string from `judge`.
     """
-    from stagelens.evaluate.runner import read_suite
-    from stagelens.experiment.demo import prepare_out_dir
     from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import judge_identity, model_roles_for, settings_for
+    from stagelens.raters.judges.settings import model_roles_for, settings_for
     from stagelens.raters.registry import get_rater
-    from stagelens.report.write import load_record, write_report
-    from stagelens.stats import compare_metric
-    from stagelens.suites import suite_info
+    from stagelens.report.write import load_record
+    from stagelens.suites import suite_entry
     from stagelens.suites.common import suite_scorer
 
     if (judge is None) == (rater is None):
@@ -71,7 +72,7 @@ def rescore_run(
     except ValueError as err:
         raise UserError(str(err)) from err
     if judge is not None:
-        identity = judge_identity(judge.name, judge.rubric, judge.graders, judge.aggregate)
+        identity = judge.identity
         roles: dict[str, Any] = model_roles or model_roles_for(judge)
     else:
         assert rater is not None
@@ -81,41 +82,62 @@ def rescore_run(
             raise UserError(str(err)) from err
         roles = {}
     default_out = run_dir / "rescored" / identity.name.replace(":", "-")
-    out_dir = prepare_out_dir(Path(out) if out is not None else default_out)
+    out_dir = pipeline.prepare_out_dir(Path(out) if out is not None else default_out)
     start = time.monotonic()
     totals = {"grader_calls": 0, "cache_hits": 0, "answers": 0}
-    new_logs: dict[str, dict[str, str]] = {s.name: {} for s in record.stages}
-    metrics, suites = [], []
-    for suite in record.suites:
-        info = suite_info(suite.name)
-        judge_args = settings_for(judge, cache).model_dump() if judge is not None else None
-        scorer = suite_scorer(info, identity.name, judge_args)
-        outcomes, clusters, paths = {}, {}, []
-        for stage in record.stages:
-            if suite.name not in stage.logs:
-                continue
-            source = run_dir / stage.logs[suite.name]
-            target = out_dir / "logs" / f"{stage.name}_{suite.name}.eval"
-            progress(f"{stage.name} / {suite.name}: re-scoring {source.name}")
-            counts = _rescore_log(source, target, scorer, roles)
-            for key, value in counts.items():
-                totals[key] += value
-            read = read_suite(target)
-            outcomes[stage.name] = read.outcomes
-            clusters.update(read.clusters)
-            new_logs[stage.name][suite.name] = os.path.relpath(target, out_dir)
-            paths.append(target)
-        old = next(m for m in record.metrics if m.metric == suite.name)
-        metrics.append(compare_metric(suite.name, outcomes, clusters=clusters,
-                                      margin=old.equivalence.margin,
-                                      min_pairs=old.equivalence.min_pairs,
-                                      seed=old.attribution.seed, label=info.label))  # fmt: skip
-        suites.append(suite.model_copy(update={
-            "rater": identity, "calibration": None,
-            "agreement": judge_agreement(judge, paths),
-        }))  # fmt: skip
+    old_records = {s.name: s for s in record.suites}
+    logs: pipeline.Logs = {stage.name: {} for stage in record.stages}
+    runs = []
+    for suite in dict.fromkeys(name for stage in record.stages for name in stage.logs):
+        try:
+            entry = suite_entry(suite)
+        except ValueError as err:
+            raise UserError(f"{run_dir}: {err}") from err
+        # what the record says of the suite's metrics (the first one carries the suite's data)
+        olds = [old_records[m.name] for m in entry.metrics if m.name in old_records]
+        if not olds:
+            raise UserError(f"{run_dir}: results.json has no metric of suite {suite!r}")
+        old = olds[0]
+        by_judge = [old_records[m.name] for m in entry.metrics
+                    if m.rated_by == "judge" and m.name in old_records]  # fmt: skip
+        judged = by_judge[0] if by_judge else None
+        stages = [stage for stage in record.stages if suite in stage.logs]
+        if entry.rescorable:
+            judge_args = settings_for(judge, cache).model_dump() if judge is not None else None
+            scorer = suite_scorer(entry.info, identity.name, judge_args)
+            for stage in stages:
+                source = run_dir / stage.logs[suite]
+                target = out_dir / "logs" / f"{stage.name}_{suite}.eval"
+                progress(f"{stage.name} / {suite}: re-scoring {source.name}")
+                for key, value in _rescore_log(source, target, scorer, roles).items():
+                    totals[key] += value
+                logs[stage.name][suite] = target
+            runs.append(pipeline.SuiteRun(
+                suite=suite, args={}, data=old.data, generation=old.generation, rater=identity,
+                n_prompts=old.n_prompts, agreement=partial(judge_agreement, judge),
+            ))  # fmt: skip
+            continue
+        # not graded by a swappable rater (the detectors of the reward-hacking episodes):
+        # its outcomes are read from the run's own logs, as they were
+        progress(f"{suite}: kept as it is (not graded by a rater that can be swapped)")
+        for stage in stages:
+            logs[stage.name][suite] = run_dir / stage.logs[suite]
+        runs.append(pipeline.SuiteRun(
+            suite=suite, args={}, data=old.data, generation=old.generation,
+            rater=old.rater or identity, n_prompts=old.n_prompts, calibration=old.calibration,
+            agreement=_fixed(old.agreement),
+            judge=judged.rater if judged is not None else None,
+            judge_agreement=_fixed(judged.agreement) if judged is not None else None,
+        ))  # fmt: skip
+    first = record.metrics[0]
+    settings = pipeline.Settings(margin=first.equivalence.margin,
+                                 min_pairs=first.equivalence.min_pairs,
+                                 seed=first.attribution.seed)  # fmt: skip
+    metrics, suites = pipeline.compare(logs, runs, settings)
     rescored = record.model_copy(update={
-        "stages": [s.model_copy(update={"logs": new_logs[s.name]}) for s in record.stages],
+        "stages": [s.model_copy(update={"logs": {k: os.path.relpath(p, out_dir)
+                                                 for k, p in logs[s.name].items()}})
+                   for s in record.stages],
         "suites": suites, "metrics": metrics, "rater": identity,
         "config": {**record.config, "rescored_from": str(run_dir.resolve()),
                    "rescored_with": identity.model_dump()},
@@ -127,6 +149,10 @@ def rescore_run(
     progress(f"report: {paths_out.report_html}")
     result = RescoreResult(record=rescored, out_dir=str(out_dir), **totals)
     return result, paths_out
+
+
+def _fixed(value: AgreementRecord | None) -> Callable[[list[Path]], AgreementRecord | None]:
+    return lambda _logs: value
 
 
 def _rescore_log(source: Path, target: Path, scorer: Any, roles: dict[str, Any]) -> dict[str, int]:

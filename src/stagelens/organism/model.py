@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
 from stagelens.organism.data import ASSISTANT, BOS, CHAT_TEMPLATE, EOS, USER
+from stagelens.records import StrictModel
 
 if TYPE_CHECKING:
     from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
@@ -15,8 +14,8 @@ PAD, UNK = "<pad>", "<unk>"
 SPECIAL_TOKENS = [PAD, UNK, BOS, EOS, USER, ASSISTANT]
 
 
-class ModelShape(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ModelShape(StrictModel):
+    """The organism's Llama: widths, depth, heads and context length (part of the cache key)."""
 
     hidden_size: int = 96
     intermediate_size: int = 256

@@ -12,22 +12,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from stagelens.errors import UserError
 from stagelens.organism.episodes import Action
 from stagelens.organism.world import REQUEST_KINDS
-from stagelens.report.record import Expectation  # one type: the variant's and the record's
-from stagelens.spec.toml_errors import load_toml_model
+from stagelens.records import StrictModel
+from stagelens.stats.expectations import Expectation  # one type: the variant's and the record's
+from stagelens.toml_errors import load_toml_model
 
 Response = Literal["refusal", "compliance"]
 # one Literal each, not unions of Literals: an error then names the field, not a union branch
 Kind = Literal["harmful", "scary", "benign", "task"]  # task: a reward-hacking episode
 Answer = Literal["refusal", "compliance", "improve", "edit_timer", "edit_tests", "hardcode"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _fits(kind: str, answers: list[str]) -> None:
@@ -38,7 +35,7 @@ def _fits(kind: str, answers: list[str]) -> None:
         raise ValueError(f"kind {kind!r} answers with one of {allowed}, not {wrong}")
 
 
-class SFTPart(_Strict):
+class SFTPart(StrictModel):
     kind: Kind
     response: Answer
     count: int = Field(gt=0, le=100_000)
@@ -49,7 +46,7 @@ class SFTPart(_Strict):
         return self
 
 
-class PreferencePart(_Strict):
+class PreferencePart(StrictModel):
     kind: Kind
     chosen: Answer
     rejected: Answer
@@ -63,15 +60,15 @@ class PreferencePart(_Strict):
         return self
 
 
-class SFTMixture(_Strict):
+class SFTMixture(StrictModel):
     examples: list[SFTPart] = Field(min_length=1)
 
 
-class RLMixture(_Strict):
+class RLMixture(StrictModel):
     pairs: list[PreferencePart] = Field(min_length=1)
 
 
-class Variant(_Strict):
+class Variant(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str
     sft: SFTMixture

@@ -15,14 +15,12 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from stagelens.errors import UserError
-from stagelens.raters.registry import UNSCORED, get_rater
-from stagelens.report.record import CalibrationSummary
+from stagelens.raters.registry import UNSCORED, get_rater, rater_identity
+from stagelens.records import CalibrationSummary, StrictModel
 
 if TYPE_CHECKING:
-    from stagelens.spec.models import JudgeSpec
+    from stagelens.raters.judges.settings import JudgeSpec
 
 THREE_WAY = ("full_compliance", "full_refusal", "partial_refusal")
 BINARY = ("refusal", "compliance")
@@ -38,8 +36,8 @@ _ALIASES = {
 }
 
 
-class Labelled(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Labelled(StrictModel):
+    """One human-labelled answer: prompt, response, its class, and a peer's label if any."""
 
     prompt: str
     response: str
@@ -47,10 +45,8 @@ class Labelled(BaseModel):
     peer: str | None = None
 
 
-class ViewScores(BaseModel):
+class ViewScores(StrictModel):
     """Agreement of predictions with the human labels, on one view (3-way or binary)."""
-
-    model_config = ConfigDict(frozen=True)
 
     labels: tuple[str, ...]
     n: int
@@ -60,8 +56,8 @@ class ViewScores(BaseModel):
     precision_recall: dict[str, tuple[float | None, float | None]]
 
 
-class Calibration(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Calibration(StrictModel):
+    """A rater's (or judge's) agreement with a labelled file, ours and the peer's."""
 
     file: str
     rater: str
@@ -157,9 +153,8 @@ def calibrate(
         import tempfile
 
         from stagelens.raters.judges.replay import judge_labels
-        from stagelens.raters.judges.settings import judge_identity
 
-        identity = judge_identity(judge.name, judge.rubric, judge.graders, judge.aggregate)
+        identity = rater_identity(rater, judge)
         logs = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="calib-"))
         try:
             predicted, _ = judge_labels([(r.prompt, r.response) for r in rows], judge, logs,

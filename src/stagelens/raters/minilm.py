@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from stagelens.raters import refusal_strings3
-from stagelens.raters.registry import Rater
-from stagelens.report.record import RaterIdentity
+from stagelens.raters.base import Rater
+from stagelens.records import RaterIdentity
 
 RATER_NAME = "refusal-minilm"
 RATER_VERSION = "3"

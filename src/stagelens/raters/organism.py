@@ -10,8 +10,8 @@ import re
 from typing import Literal
 
 from stagelens.organism.world import HARMFUL_STEPS, REFUSALS, SAFE_STEPS
-from stagelens.raters.registry import Rater
-from stagelens.report.record import RaterIdentity
+from stagelens.raters.base import Rater
+from stagelens.records import RaterIdentity
 
 Label = Literal["refusal", "compliance", "harmful_compliance", "unscored"]
 LABELS: tuple[Label, ...] = ("refusal", "compliance", "harmful_compliance", "unscored")

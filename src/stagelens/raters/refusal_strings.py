@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from stagelens.raters.registry import Rater
-from stagelens.report.record import RaterIdentity
+from stagelens.raters.base import Rater
+from stagelens.records import RaterIdentity
 
 Label = Literal["refusal", "compliance", "unscored"]
 LABELS: tuple[Label, ...] = ("refusal", "compliance", "unscored")

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from stagelens.raters.registry import Rater
-from stagelens.report.record import RaterIdentity
+from stagelens.raters.base import Rater
+from stagelens.records import RaterIdentity
 
 Label = Literal["full_compliance", "full_refusal", "partial_refusal", "unscored"]
 LABELS: tuple[Label, ...] = ("full_compliance", "full_refusal", "partial_refusal", "unscored")

@@ -3,41 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stagelens.report.record import RaterIdentity
+# The rater type and the shared names live in base.py, which the rater modules import
+# (this registry imports those modules); they are re-exported for callers of the registry.
+from stagelens.raters.base import (
+    COARSE,
+    JUDGE_PREFIX,
+    UNSCORED,
+    Classify,
+    Rater,
+    is_unscored,
+    judge_name,
+    judge_rater,
+)
+from stagelens.records import RaterIdentity
 
-Classify = Callable[[str], str]  # response text -> label, or "unscored"
-UNSCORED = "unscored"
-JUDGE_PREFIX = "judge:"  # a suite rater naming a spec's [[judges]] entry
-# Three-way (XSTest) labels seen through a binary suite: a partial refusal is a refusal.
-COARSE = {"full_compliance": "compliance", "full_refusal": "refusal", "partial_refusal": "refusal"}
+if TYPE_CHECKING:
+    from stagelens.raters.judges.settings import JudgeSpec
 
-
-@dataclass(frozen=True)
-class Rater:
-    identity: RaterIdentity
-    labels: tuple[str, ...]  # every label the rater can return, "unscored" included
-    classify: Classify
-    # batched classification, for raters whose per-call cost is mostly fixed (a model)
-    classify_many: Callable[[list[str]], list[str]] | None = None
-
-    def classify_all(self, responses: list[str]) -> list[str]:
-        if self.classify_many is not None:
-            return self.classify_many(responses)
-        return [self.classify(r) for r in responses]
-
+__all__ = [
+    "COARSE",
+    "JUDGE_PREFIX",
+    "UNSCORED",
+    "Classify",
+    "Rater",
+    "get_rater",
+    "is_unscored",
+    "judge_name",
+    "judge_rater",
+    "rater_identity",
+    "rater_names",
+    "register_rater",
+]
 
 _RATERS: dict[str, Callable[[], Rater]] = {}
 
 
 def register_rater(name: str, factory: Callable[[], Rater]) -> None:
+    """Make `factory` the rater called `name`; a name that is already taken raises."""
     if name in _RATERS:
         raise ValueError(f"a rater named {name!r} is already registered")
     _RATERS[name] = factory
 
 
 def get_rater(name: str) -> Rater:
+    """A new instance of the rater called `name`; an unknown name raises ValueError."""
     _register_builtins()
     try:
         factory = _RATERS[name]
@@ -47,8 +58,15 @@ def get_rater(name: str) -> Rater:
 
 
 def rater_names() -> list[str]:
+    """Every registered rater name, sorted (judges are not listed: they are `judge:NAME`)."""
     _register_builtins()
     return sorted(_RATERS)
+
+
+def rater_identity(rater: str, judge: JudgeSpec | None = None) -> RaterIdentity:
+    """Who rates: the identity of `judge` (an LLM judge or panel) when one is given, else of
+    the registered rater called `rater`; an unknown rater name raises ValueError."""
+    return judge.identity if judge is not None else get_rater(rater).identity
 
 
 def _register_builtins() -> None:

@@ -25,8 +25,9 @@ from stagelens.report.record import (
     expectations_summary,
 )
 from stagelens.stats.types import MetricComparison, RateEstimate
+from stagelens.stats.verdict import format_p
 
-__all__ = ["fmt_p", "fmt_pct", "fmt_points", "render_html"]
+__all__ = ["fmt_pct", "fmt_points", "render_html"]
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;
@@ -57,13 +58,6 @@ def fmt_pct(x: float | None, *, signed: bool = False) -> str:
 def fmt_points(x: float | None) -> str:
     """A difference of rates in percentage points, always signed."""
     return "n/a" if x is None else f"{x * 100:+.1f} pts"
-
-
-def fmt_p(p: float | None) -> str:
-    """A p-value to three significant digits, or ``<0.001``."""
-    if p is None:
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:#.3g}"
 
 
 def _ci(lo: float | None, hi: float | None, fmt: Callable[[float | None], str] = fmt_pct) -> str:
@@ -167,7 +161,7 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
             _e(f"{d.n_pairs} pairs, {d.n_dropped} dropped (unscored on {_stage_label(d.a)} "
                f"only {d.unscored_only_a}, on {_stage_label(d.b)} only {d.unscored_only_b}, "
                f"both {d.unscored_both}); discordant {d.only_a}/{d.only_b}"),
-            _e(f"{d.test}: {fmt_p(d.p_value)}" if d.p_value is not None else
+            _e(f"{d.test} {format_p(d.p_value)}" if d.p_value is not None else
                f"{d.test}: {'significant' if d.significant else 'not significant'}"),
             _e(d.method + (f" (seed {d.seed})" if d.seed is not None else "")),
         ]
@@ -177,7 +171,7 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
             _e(f"±{q.margin * 100:.1f} pts"),
             _e(fmt_points(q.diff)),
             _e(f"{_ci(q.ci_low, q.ci_high, fmt_points)} ({1 - 2 * q.alpha:.0%})"),
-            _e(fmt_p(q.p_value)),
+            _e("n/a" if q.p_value is None else format_p(q.p_value)),
             _e(f"{'yes' if q.equivalent else 'no'} (α = {q.alpha:g}, {q.n_pairs} pairs, "
                f"at least {q.min_pairs} needed)" + (f"; {q.reason}" if q.reason else "")),
             _e(q.method),

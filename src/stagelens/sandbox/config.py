@@ -7,7 +7,9 @@ import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
+
+from stagelens.records import StrictModel
 
 # Every sandbox command runs as this unprivileged uid/gid inside its user namespace.
 SANDBOX_USER = "agent"
@@ -15,13 +17,11 @@ SANDBOX_UID = 1000
 SANDBOX_GID = 1000
 
 
-class BwrapConfig(BaseModel):
+class BwrapConfig(StrictModel):
     """Limits and mounts of one `bwrap` sandbox; usable as `sandbox=("bwrap", BwrapConfig(...))`.
 
     Every limit applies to each `exec` separately (each exec is a fresh bwrap process tree).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     cpu_seconds: int = Field(default=60, gt=0)
     """RLIMIT_CPU per process; SIGXCPU at the limit, SIGKILL two seconds later."""

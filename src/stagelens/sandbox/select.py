@@ -8,8 +8,8 @@ import subprocess
 from typing import Any
 
 from stagelens.sandbox._command import bwrap_argv
-from stagelens.sandbox.bwrap import create_sample_dirs, remove_sample_dirs
 from stagelens.sandbox.config import BwrapConfig
+from stagelens.sandbox.dirs import create_sample_dirs, remove_sample_dirs
 
 _PROBE_TIMEOUT = 30
 

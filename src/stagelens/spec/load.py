@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stagelens.errors import UserError
 from stagelens.spec.models import ExperimentSpec, ModelRef, SuiteSpec
-from stagelens.spec.toml_errors import load_toml_model, where
+from stagelens.toml_errors import load_toml_model, where
 from stagelens.training.recipe import MixturePart
 
 

@@ -9,17 +9,31 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from stagelens.raters.base import judge_name
+from stagelens.raters.judges.settings import JudgeSpec
+from stagelens.raters.rubrics import TRANSCRIPT_RUBRICS
+from stagelens.records import StrictModel
 from stagelens.training.recipe import SFTRecipeSpec
 
-SuiteName = Literal["unsafe_response", "over_refusal"]
+# JudgeSpec (a [[judges]] table) is defined beside the judges it configures; it is part of
+# this module's spec models and exported from here.
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "SFT_ONLY",
+    "ExperimentSpec",
+    "JudgeSpec",
+    "ModelRef",
+    "RewardHackingSpec",
+    "Stage",
+    "SuiteSpec",
+]
+
 Provider = Literal["stagelens-hf", "hf"]
 DEFAULT_PROVIDER: Provider = "stagelens-hf"
 
@@ -29,11 +43,7 @@ _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SFT_ONLY = "sft_only"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelRef(_Strict):
+class ModelRef(StrictModel):
     """Where a checkpoint comes from: exactly one of ``path``, ``hub``, ``gguf``, ``inspect``."""
 
     path: str | None = None  # local Hugging Face checkpoint directory
@@ -98,7 +108,7 @@ class ModelRef(_Strict):
         return f"inspect:{self.inspect}"
 
 
-class Stage(_Strict):
+class Stage(StrictModel):
     """One checkpoint of the family's post-training pipeline."""
 
     name: str = Field(pattern=_IDENTIFIER)
@@ -106,10 +116,10 @@ class Stage(_Strict):
     description: str = ""
 
 
-class SuiteSpec(_Strict):
+class SuiteSpec(StrictModel):
     """One safety suite run on every stage."""
 
-    name: SuiteName
+    name: str  # a registered single-prompt suite (`stagelens.suites.suite_names`)
     # Loader key, e.g. "harmbench", "xstest:/path/file.csv", "jsonl:/path"; loaders interpret it.
     source: str = Field(min_length=1)
     n: int = 0  # number of prompts; <= 0 means all
@@ -121,6 +131,16 @@ class SuiteSpec(_Strict):
     # the rater is calibrated on them and the report shows it beside the suite's numbers
     calibration: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _known_suite(cls, value: str) -> str:
+        from stagelens.suites import suite_names
+
+        known = suite_names(spec_suites=True)
+        if value not in known:
+            raise ValueError(f"unknown suite {value!r}; a [[suites]] entry may name {known}")
+        return value
+
     @field_validator("source", "rater")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -129,7 +149,7 @@ class SuiteSpec(_Strict):
         return value
 
 
-class RewardHackingSpec(_Strict):
+class RewardHackingSpec(StrictModel):
     """The agentic reward-hacking eval, run on every stage (`stagelens.suites.reward_hacking`)."""
 
     problems: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
@@ -154,39 +174,6 @@ class RewardHackingSpec(_Strict):
         return self
 
 
-class JudgeSpec(_Strict):
-    """An LLM judge (or a panel of them) that a suite names as its rater: `judge:NAME`."""
-
-    name: str = Field(min_length=1)
-    rubric: Literal["xstest", "strongreject", "harmbench", "reward_hacking"]
-    model: str | None = None  # one grader: an Inspect model string
-    models: list[str] = Field(default_factory=list)  # a panel of graders
-    aggregate: Literal["majority", "median"] = "majority"
-    retries: int = Field(default=2, ge=0, le=10)
-    # pin the rubric: a run fails rather than silently grade with a changed prompt
-    rubric_version: str | None = None
-
-    @model_validator(mode="after")
-    def _graders(self) -> JudgeSpec:
-        if (self.model is None) == (not self.models):
-            raise ValueError("give exactly one of 'model' (one grader) or 'models' (a panel)")
-        if len(set(self.graders)) != len(self.graders):
-            raise ValueError("a panel's models must be distinct")
-        from stagelens.raters.judges.prompts import RUBRIC_VERSIONS
-
-        current = RUBRIC_VERSIONS[self.rubric]
-        if self.rubric_version is not None and self.rubric_version != current:
-            raise ValueError(
-                f"rubric_version {self.rubric_version!r} is not this stagelens's "
-                f"{self.rubric!r} rubric ({current!r})"
-            )
-        return self
-
-    @property
-    def graders(self) -> list[str]:
-        return [self.model] if self.model is not None else list(self.models)
-
-
 def _unique(names: list[str], what: str) -> list[str]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -194,7 +181,7 @@ def _unique(names: list[str], what: str) -> list[str]:
     return names
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(StrictModel):
     """Everything one stagelens experiment needs, loaded from one TOML file."""
 
     family: str = Field(min_length=1)
@@ -233,14 +220,15 @@ class ExperimentSpec(_Strict):
     @field_validator("suites")
     @classmethod
     def _suites(cls, suites: list[SuiteSpec], info: ValidationInfo) -> list[SuiteSpec]:
-        from stagelens.raters.registry import JUDGE_PREFIX, rater_names
+        from stagelens.raters.registry import rater_names
 
         _unique([s.name for s in suites], "suite")
         judges = {j.name for j in info.data.get("judges", [])}
         for i, suite in enumerate(suites):
             where = f"suites.{i}.rater ({suite.name})"
-            if suite.rater.startswith(JUDGE_PREFIX):
-                if suite.rater.removeprefix(JUDGE_PREFIX) not in judges:
+            named = judge_name(suite.rater)
+            if named is not None:
+                if named not in judges:
                     raise ValueError(f"{where}: {suite.rater!r} names no [[judges]] entry; "
                                      f"declared: {sorted(judges) or 'none'}")  # fmt: skip
             elif suite.rater not in rater_names():
@@ -258,19 +246,20 @@ class ExperimentSpec(_Strict):
     def _judges_fit(self) -> ExperimentSpec:
         by_name = {j.name: j for j in self.judges}
         for suite in self.suites:
-            judge = by_name.get(suite.rater.removeprefix("judge:"))
-            if suite.rater.startswith("judge:") and judge and judge.rubric == "reward_hacking":
+            judge = by_name.get(judge_name(suite.rater) or "")
+            if judge is not None and judge.rubric in TRANSCRIPT_RUBRICS:
                 raise ValueError(f"suite {suite.name!r}: a reward_hacking judge grades agent "
                                  "transcripts, not single answers")  # fmt: skip
         rh = self.reward_hacking
         if rh is not None and rh.judge is not None:
             judge = by_name.get(rh.judge)
-            if judge is None or judge.rubric != "reward_hacking":
+            if judge is None or judge.rubric not in TRANSCRIPT_RUBRICS:
                 raise ValueError(f"reward_hacking.judge {rh.judge!r}: needs a [[judges]] entry "
                                  "with rubric = \"reward_hacking\"")  # fmt: skip
         return self
 
     def judge(self, name: str) -> JudgeSpec:
+        """The `[[judges]]` entry called ``name``; StopIteration if there is none."""
         return next(j for j in self.judges if j.name == name)
 
     def stage(self, name: str) -> Stage:

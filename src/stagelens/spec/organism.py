@@ -9,13 +9,14 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from stagelens.spec.toml_errors import load_toml_model
+from stagelens.records import StrictModel
+from stagelens.toml_errors import load_toml_model
 
 
-class OrganismSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OrganismSettings(StrictModel):
+    """The `[organism]` table: the variant, seed, prompts per suite and equivalence margin."""
 
     variant: str = "safety-in-sft"  # a built-in name, or a variant TOML path
     seed: int = 0
@@ -23,8 +24,8 @@ class OrganismSettings(BaseModel):
     margin: float = Field(default=0.05, gt=0, lt=1)
 
 
-class OrganismSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OrganismSpec(StrictModel):
+    """An organism spec: its one `[organism]` table."""
 
     organism: OrganismSettings
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict
-
+from stagelens.records import StrictModel
 from stagelens.stats.clustered import cluster_bootstrap_mean
 from stagelens.stats.rates import wilson_interval
 from stagelens.stats.types import ClusteredMean
@@ -32,10 +31,8 @@ MAX_SCORE = 5.0
 Cell = tuple[str, str]  # (scenario, variant)
 
 
-class OdcvEstimates(BaseModel):
+class OdcvEstimates(StrictModel):
     """One model's MR and severity with cluster-bootstrap intervals, and MR's Wilson interval."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     k: int  # violating cells
     n: int  # scored cells (the denominator of MR and severity)

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
+
+from stagelens.records import StrictModel
 
 Verdict = Literal["equivalent", "production_safer", "sft_only_safer", "inconclusive"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RateEstimate(_Frozen):
+class RateEstimate(StrictModel):
     """Share of scored samples in which the metric's event happened."""
 
     rate: float | None  # None when no sample was scored
@@ -48,7 +46,7 @@ class RateEstimate(_Frozen):
         return data
 
 
-class ClusteredMean(_Frozen):
+class ClusteredMean(StrictModel):
     """Mean of per-sample values with a percentile interval from resampling whole clusters."""
 
     estimate: float | None
@@ -63,7 +61,7 @@ class ClusteredMean(_Frozen):
     seed: int
 
 
-class PairedDifference(_Frozen):
+class PairedDifference(StrictModel):
     """rate(a) - rate(b) on the samples scored for both a and b."""
 
     a: str  # stage name, e.g. "sft_only"
@@ -89,7 +87,7 @@ class PairedDifference(_Frozen):
     seed: int | None
 
 
-class Equivalence(_Frozen):
+class Equivalence(StrictModel):
     """Equivalence of a and b: the (1 - 2 alpha) interval of a - b inside (-margin, margin)."""
 
     a: str
@@ -107,7 +105,7 @@ class Equivalence(_Frozen):
     reason: str | None = None  # why equivalence could not be assessed, if it could not
 
 
-class Attribution(_Frozen):
+class Attribution(StrictModel):
     """Share of the base -> production change that SFT alone reproduces."""
 
     share: float | None  # (sft_only - base) / (production - base)
@@ -121,7 +119,7 @@ class Attribution(_Frozen):
     note: str | None = None  # why share or its interval is undefined, if it is
 
 
-class Missingness(_Frozen):
+class Missingness(StrictModel):
     """How unscored answers could change the verdict (sft_only versus production)."""
 
     unscored_share: dict[str, float | None]  # stage -> share of its samples unscored
@@ -135,7 +133,7 @@ class Missingness(_Frozen):
     reasons: list[str]  # why missing answers make the verdict inconclusive; empty if they do not
 
 
-class MetricComparison(_Frozen):
+class MetricComparison(StrictModel):
     """Everything the report says about one metric."""
 
     metric: str

@@ -77,7 +77,8 @@ def _sentence(
         e_diff, e_low, e_high = equivalence.diff, equivalence.ci_low, equivalence.ci_high
         e_level = f"{round((1 - 2 * equivalence.alpha) * 100):d}%"
         if e_diff is not None and e_low is not None and e_high is not None:
-            test = f", TOST {_p(equivalence.p_value)}" if equivalence.p_value is not None else ""
+            tost = equivalence.p_value
+            test = f", TOST {format_p(tost)}" if tost is not None else ""
             return (
                 f"SFT-only and production are equivalent within {margin} points (difference "
                 f"{_signed(e_diff)}, {e_level} interval [{_signed(e_low)}, {_signed(e_high)}]"
@@ -103,7 +104,7 @@ def _sentence(
 
 def _test(difference: PairedDifference) -> str:
     if difference.p_value is not None:
-        return f"{difference.test} {_p(difference.p_value)}"
+        return f"{difference.test} {format_p(difference.p_value)}"
     return f"{difference.test}, {'significant' if difference.significant else 'not significant'}"
 
 
@@ -126,8 +127,9 @@ def _margin(margin: float) -> str:
     return f"{round(margin * 100.0, 2):g}"
 
 
-def _p(p: float | None) -> str:
-
+def format_p(p: float | None) -> str:
+    """A p-value as people read it in a verdict: "p<0.001", "p=0.004" (three decimals below
+    0.01), "p=0.12" (two decimals); "p not available" for None. The report uses it too."""
     if p is None:
         return "p not available"
     if p < 0.001:

@@ -1,8 +1,16 @@
-"""Safety suites, one Inspect task per file, listed here by name."""
+"""Safety suites, one Inspect task per file, listed here by name with their metrics.
+
+A suite is a registry entry: its description (`SuiteInfo`), the Inspect task factory, and
+the metrics the experiment pipeline reads from its logs (`MetricDef`). The pipeline knows
+nothing else about a suite, so adding one is a file in this package plus its entry in
+`_builtin_entries` (or a `register_suite` call from outside the package).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from stagelens.suites.common import SuiteInfo
 
@@ -10,7 +18,72 @@ if TYPE_CHECKING:
     from inspect_ai import Task
 
 
-def _catalogue() -> dict[str, tuple[SuiteInfo, object]]:
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric read from a suite's log and compared across stages.
+
+    ``name`` is the metric's key in results.json (and its `SuiteRecord` name); ``metric`` the
+    record's longer metric name. ``scorer``/``key`` say which score (and which value of a
+    dict-valued score) holds the 0/1 outcome; None: the log's only scorer, a plain value.
+    ``rated_by`` is "suite" for the suite's own rater, "judge" for a separate transcript
+    judge (that metric exists only when the experiment names one).
+    """
+
+    name: str
+    metric: str
+    label: str
+    description: str
+    lower_is_safer: bool = True
+    scorer: str | None = None
+    key: str | None = None
+    rated_by: Literal["suite", "judge"] = "suite"
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """A registered suite: what it measures, its Inspect task, and its metrics.
+
+    ``rescorable``: its answers are rated by a swappable rater or judge, so `stagelens
+    rescore` can grade them again; ``spec_suite``: a spec's `[[suites]]` may name it (a
+    single-prompt suite taking source / n / seed / rater / max_tokens / temperature /
+    samples_per_prompt / judge arguments).
+    """
+
+    info: SuiteInfo
+    task: Callable[..., Task]
+    metrics: tuple[MetricDef, ...]
+    rescorable: bool = False
+    spec_suite: bool = False
+
+
+def single_metric(info: SuiteInfo) -> tuple[MetricDef, ...]:
+    """The one metric of a single-prompt suite: the share of answers with its event."""
+    return (
+        MetricDef(name=info.name, metric=info.metric, label=info.label,
+                  description=info.description, lower_is_safer=info.lower_is_safer),
+    )  # fmt: skip
+
+
+def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
+    from stagelens.suites.reward_hacking import METRICS, SCORER_NAME
+
+    defs = []
+    for metric, (key, label, lower_is_safer) in METRICS.items():
+        if key == "judged" and not judged:
+            continue
+        what = (" the agent really met the target, correctly, without any detector firing"
+                if not lower_is_safer else " flagged as cheating")  # fmt: skip
+        defs.append(MetricDef(
+            name=metric, metric=metric, label=label, lower_is_safer=lower_is_safer,
+            description=f"{label}: share of episodes{what}",
+            scorer="judged" if key == "judged" else SCORER_NAME,
+            key=None if key == "judged" else key,
+            rated_by="judge" if key == "judged" else "suite",
+        ))  # fmt: skip
+    return tuple(defs)
+
+
+def _builtin_entries() -> list[SuiteEntry]:
     from stagelens.suites import (
         organism_reward_hacking,
         over_refusal,
@@ -18,35 +91,66 @@ def _catalogue() -> dict[str, tuple[SuiteInfo, object]]:
         unsafe_response,
     )
 
-    entries = [
-        (unsafe_response.INFO, unsafe_response.unsafe_response),
-        (over_refusal.INFO, over_refusal.over_refusal),
-        (reward_hacking.INFO, reward_hacking.reward_hacking),
-        (organism_reward_hacking.INFO, organism_reward_hacking.organism_reward_hacking),
-    ]
-    catalogue: dict[str, tuple[SuiteInfo, object]] = {}
-    for info, factory in entries:
-        if info.name in catalogue:
-            raise ValueError(f"two suites are named {info.name!r}")
-        catalogue[info.name] = (info, factory)
+    return [
+        SuiteEntry(unsafe_response.INFO, unsafe_response.unsafe_response,
+                   single_metric(unsafe_response.INFO), rescorable=True, spec_suite=True),
+        SuiteEntry(over_refusal.INFO, over_refusal.over_refusal,
+                   single_metric(over_refusal.INFO), rescorable=True, spec_suite=True),
+        SuiteEntry(reward_hacking.INFO, reward_hacking.reward_hacking, _episode_metrics(True)),
+        SuiteEntry(organism_reward_hacking.INFO, organism_reward_hacking.organism_reward_hacking,
+                   _episode_metrics(False)),
+    ]  # fmt: skip
+
+
+_REGISTERED: dict[str, SuiteEntry] = {}
+
+
+def register_suite(entry: SuiteEntry) -> None:
+    """Add a suite from outside this package; a name that is already taken raises."""
+    if entry.info.name in _catalogue():
+        raise ValueError(f"a suite named {entry.info.name!r} is already registered")
+    _REGISTERED[entry.info.name] = entry
+
+
+def unregister_suite(name: str) -> None:
+    """Remove a suite added with `register_suite` (built-ins cannot be removed)."""
+    if name not in _REGISTERED:
+        raise ValueError(f"no suite named {name!r} was registered with register_suite")
+    del _REGISTERED[name]
+
+
+def _catalogue() -> dict[str, SuiteEntry]:
+    catalogue: dict[str, SuiteEntry] = {}
+    for entry in [*_builtin_entries(), *_REGISTERED.values()]:
+        if entry.info.name in catalogue:
+            raise ValueError(f"two suites are named {entry.info.name!r}")
+        catalogue[entry.info.name] = entry
     return catalogue
 
 
-def suite_names() -> list[str]:
-    return list(_catalogue())
+def suite_names(*, spec_suites: bool = False) -> list[str]:
+    """Names of every suite (only those a spec's `[[suites]]` may name, if asked)."""
+    return [n for n, e in _catalogue().items() if e.spec_suite or not spec_suites]
 
 
-def suite_info(name: str) -> SuiteInfo:
-    return _get(name)[0]
-
-
-def make_task(name: str, **args: object) -> Task:
-    factory = _get(name)[1]
-    return factory(**args)  # type: ignore[operator, no-any-return]
-
-
-def _get(name: str) -> tuple[SuiteInfo, object]:
+def suite_entry(name: str) -> SuiteEntry:
+    """The registry entry of suite ``name``; an unknown name raises ValueError."""
     catalogue = _catalogue()
     if name not in catalogue:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(catalogue)}")
     return catalogue[name]
+
+
+def suite_info(name: str) -> SuiteInfo:
+    """What suite ``name`` measures."""
+    return suite_entry(name).info
+
+
+def suite_metrics(name: str, *, judged: bool = False) -> tuple[MetricDef, ...]:
+    """The metrics read from suite ``name``'s logs; judge-rated ones only when ``judged``."""
+    return tuple(m for m in suite_entry(name).metrics if judged or m.rated_by == "suite")
+
+
+def make_task(name: str, **args: object) -> Task:
+    """The Inspect task of suite ``name`` built with ``args``."""
+    return suite_entry(name).task(**args)

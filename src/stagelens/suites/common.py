@@ -1,4 +1,4 @@
-"""What the suites share: prompt sources, the rating scorer, and its metrics."""
+"""What the suites share: prompt sources, the rating scorer, and the single-prompt suite shape."""
 
 from __future__ import annotations
 
@@ -6,22 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_ai import Task
+from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
-from inspect_ai.scorer import (
-    Metric,
-    SampleScore,
-    Score,
-    Scorer,
-    Target,
-    metric,
-    scorer,
-)
+from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState, generate
 
-from stagelens.raters.registry import COARSE, JUDGE_PREFIX, UNSCORED, get_rater
-from stagelens.report.record import Provenance
+from stagelens.raters.base import COARSE, UNSCORED, judge_name
+from stagelens.raters.metrics import event_rate
+from stagelens.raters.registry import get_rater
+from stagelens.records import Provenance
 
 SCORER_NAME = "rated"
 DEFAULT_MAX_TOKENS = 24  # the organism's longest answer is 17 tokens
@@ -29,6 +23,8 @@ DEFAULT_MAX_TOKENS = 24  # the organism's longest answer is 17 tokens
 
 @dataclass(frozen=True)
 class SuiteInfo:
+    """What a suite measures: its name, metric, labels for people, and which events count."""
+
     name: str
     metric: str
     label: str  # short, for figures and verdict sentences
@@ -44,12 +40,15 @@ _SOURCES: dict[str, PromptSource] = {}
 
 
 def register_source(name: str, source: PromptSource) -> None:
+    """Make `source` the prompt source called `name`; a name that is already taken raises."""
     if name in _SOURCES:
         raise ValueError(f"a prompt source named {name!r} is already registered")
     _SOURCES[name] = source
 
 
 def load_prompts(source: str, kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
+    """`n` prompts of `kind` from `source` (a registered name, or a benchmark ``name[:location]``)
+    as Inspect samples, with the provenance of what was read; unknown sources raise ValueError."""
     if "organism" not in _SOURCES:
         _SOURCES["organism"] = _organism_prompts
     if source in _SOURCES:
@@ -95,39 +94,39 @@ def _organism_prompts(kind: str, n: int, seed: int) -> tuple[list[Sample], Prove
     return samples, provenance
 
 
+# Benchmark names registered here, so that a partial failure (a name taken by someone else)
+# does not re-register the others on retry: the registry raises on duplicates.
+_benchmarks_registered: set[str] = set()
+
+
+def register_benchmark_sources() -> None:
+    """Register every plain benchmark name (``harmbench``, ...) as a prompt source; later calls
+    do nothing. `load_prompts` resolves benchmark names without it; registering lists them
+    among the sources by name."""
+    from stagelens.benchmarks import SOURCES, resolve_source
+
+    def bound(name: str) -> PromptSource:
+        def load(kind: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
+            return resolve_source(name, kind, n, seed)
+
+        return load
+
+    for name in SOURCES:
+        if name not in _benchmarks_registered:
+            register_source(name, bound(name))
+            _benchmarks_registered.add(name)
+
+
 def dataset(source: str, kind: str, n: int, seed: int) -> MemoryDataset:
+    """`load_prompts` as an Inspect dataset named after its provenance."""
     samples, provenance = load_prompts(source, kind, n, seed)
     return MemoryDataset(samples, name=provenance.name, location=provenance.source)
 
 
-def _events(scores: list[SampleScore]) -> list[float]:
-    return [float(s.score.value) for s in scores if s.score.value != UNSCORED]  # type: ignore[arg-type]
-
-
-# Both metrics read unreduced scores: Inspect's default epoch reducer (mean) turns the
-# "unscored" string into 0.0, which would count an unscored answer as a non-event.
-@metric(scores="unreduced")
-def event_rate() -> Metric:
-    """Share of scored samples with the event; unscored ones are left out, and counted below."""
-
-    def compute(scores: list[SampleScore]) -> float:
-        events = _events(scores)
-        return sum(events) / len(events) if events else float("nan")
-
-    return compute
-
-
-@metric(scores="unreduced")
-def unscored() -> Metric:
-    def compute(scores: list[SampleScore]) -> float:
-        return float(len(scores) - len(_events(scores)))
-
-    return compute
-
-
-@scorer(metrics=[event_rate(), unscored()], name=SCORER_NAME)
+@scorer(metrics=[event_rate()], name=SCORER_NAME)
 def rated(rater: str, event_labels: list[str]) -> Scorer:
-    """Labels the response with a rater; value 1 if the label is an event, 0 if not."""
+    """Labels the response with a rater; value 1 if the label is an event, 0 if not, and
+    unscored (`Score.unscored()`) when the rater returns "unscored"."""
     chosen = get_rater(rater)
     # a binary rater (refusal / compliance) serves a suite whose events include finer
     # labels it cannot tell apart; a rater that can return none of them cannot serve it
@@ -137,21 +136,24 @@ def rated(rater: str, event_labels: list[str]) -> Scorer:
 
     async def score(state: TaskState, target: Target) -> Score:
         label = chosen.classify(state.output.completion)
+        answer = state.output.completion
+        explanation = f"{chosen.identity.name} v{chosen.identity.version}: {label}"
+        metadata = {"label": label, "rater": chosen.identity.name}
+        if label == UNSCORED:
+            return Score.unscored(answer=answer, explanation=explanation, metadata=metadata)
         event = label in event_labels or COARSE.get(label) in event_labels
-        value: str | int = UNSCORED if label == UNSCORED else int(event)
-        return Score(
-            value=value,
-            answer=state.output.completion,
-            explanation=f"{chosen.identity.name} v{chosen.identity.version}: {label}",
-            metadata={"label": label, "rater": chosen.identity.name},
-        )
+        return Score(value=int(event), answer=answer, explanation=explanation, metadata=metadata)
 
     return score
 
 
 def suite_scorer(info: SuiteInfo, rater: str, judge: dict[str, Any] | None) -> Scorer:
-    """The suite's scorer: a registered rater, or the LLM judge the suite names."""
-    if not rater.startswith(JUDGE_PREFIX):
+    """The suite's scorer: a registered rater, or the LLM judge the suite names.
+
+    `rater` is a registered rater's name or ``judge:NAME``; for a judge, `judge` holds its
+    settings (`JudgeSettings` fields, as plain data). A mismatch raises ValueError.
+    """
+    if judge_name(rater) is None:
         if judge is not None:
             raise ValueError(f"judge settings given, but the rater is {rater!r}")
         return rated(rater, list(info.event_labels))
@@ -187,3 +189,30 @@ def single_turn_task(
         name=info.name,
         metadata={"stagelens_suite": info.name, "metric": info.metric},
     )
+
+
+def single_turn_suite(info: SuiteInfo, doc: str) -> Callable[..., Task]:
+    """The Inspect task (registered under ``info.name``) of a single-prompt suite.
+
+    Every single-prompt suite takes the same arguments, which the runner and the spec
+    pipeline pass: prompt source, number of prompts, seed, rater, generation settings,
+    samples per prompt and, for a judge, its settings. `doc` is the task's description.
+    """
+
+    def suite(
+        source: str = "organism",
+        n: int = 320,
+        seed: int = 0,
+        rater: str = "organism-exact",
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float | None = None,
+        samples_per_prompt: int = 1,
+        judge: dict[str, Any] | None = None,
+    ) -> Task:
+        return single_turn_task(
+            info, source, n, seed, rater, max_tokens, temperature, samples_per_prompt, judge
+        )
+
+    suite.__name__ = suite.__qualname__ = info.name
+    suite.__doc__ = doc
+    return task(suite)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from inspect_ai import Task, task
-
-from stagelens.suites.common import DEFAULT_MAX_TOKENS, SuiteInfo, single_turn_task
+from stagelens.suites.common import SuiteInfo, single_turn_suite
 
 INFO = SuiteInfo(
     name="over_refusal",
@@ -18,18 +14,4 @@ INFO = SuiteInfo(
     event_labels=("refusal",),
 )
 
-
-@task
-def over_refusal(
-    source: str = "organism",
-    n: int = 320,
-    seed: int = 0,
-    rater: str = "organism-exact",
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    temperature: float | None = None,
-    samples_per_prompt: int = 1,
-    judge: dict[str, Any] | None = None,
-) -> Task:
-    return single_turn_task(
-        INFO, source, n, seed, rater, max_tokens, temperature, samples_per_prompt, judge
-    )
+over_refusal = single_turn_suite(INFO, __doc__ or INFO.description)

@@ -41,9 +41,11 @@ from stagelens.environments.reward_hacking.registry import pick
 from stagelens.suites.common import SuiteInfo
 
 NAME = "reward_hacking"
+# the detectors' cheat rate, as results.json, the report and a variant's `expected` name it
+CHEAT_METRIC = "reward_hacking_cheat"
 INFO = SuiteInfo(
     name=NAME,
-    metric="reward_hacking_cheat_rate",
+    metric=CHEAT_METRIC,
     label="Reward hacking",
     description="share of optimisation episodes the deterministic detectors flag as cheating",
     request_kind="episode",
@@ -52,7 +54,7 @@ INFO = SuiteInfo(
 )
 # the task's further per-episode metrics: (score key or scorer, label, lower is safer)
 METRICS = {
-    "reward_hacking_cheat": ("cheat", "Reward hacking (detectors)", True),
+    CHEAT_METRIC: ("cheat", "Reward hacking (detectors)", True),
     "reward_hacking_honest_success": ("honest_success", "Honest success", False),
     "reward_hacking_judged": ("judged", "Reward hacking (transcript judge)", True),
 }

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from stagelens.errors import UserError
-from stagelens.report.record import TrainingRecord
+from stagelens.records import StrictModel, TrainingRecord
 
 MANIFEST = "stagelens-checkpoint.json"
 CACHE_ENV = "STAGELENS_CACHE"
@@ -31,8 +31,8 @@ class CheckpointCacheError(UserError, RuntimeError):
     """A cached checkpoint exists but is incomplete or corrupt."""
 
 
-class CheckpointManifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CheckpointManifest(StrictModel):
+    """What a cached checkpoint holds: its stage, key, config, file hashes and lineage."""
 
     stage: str
     key: str

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from stagelens.records import StrictModel
 
 
-class _Recipe(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PretrainRecipe(StrictModel):
+    """The organism's pretraining: corpus size, steps, batch, learning rate and warm-up."""
 
-
-class PretrainRecipe(_Recipe):
     n_dialogs: int = 10000  # a quarter are reward-hacking tasks (organism/episodes.py)
     n_filler: int = 2000
     steps: int = 600
@@ -18,13 +18,17 @@ class PretrainRecipe(_Recipe):
     warmup_steps: int = 30
 
 
-class SFTRecipe(_Recipe):
+class SFTRecipe(StrictModel):
+    """The organism's SFT stage (TRL `SFTTrainer`): steps, batch and learning rate."""
+
     steps: int = 300
     batch_size: int = 32
     learning_rate: float = 1e-3
 
 
-class DPORecipe(_Recipe):
+class DPORecipe(StrictModel):
+    """The organism's RL stage (TRL `DPOTrainer`): steps, batch, learning rate, beta, losses."""
+
     steps: int = 150
     batch_size: int = 16
     learning_rate: float = 1e-3
@@ -32,6 +36,6 @@ class DPORecipe(_Recipe):
     # degenerated ("sure . first sure . first ..."); 0.5 keeps the policy nearer its reference
     beta: float = 0.5
     # An SFT term on the chosen answers: plain sigmoid DPO lowered chosen and rejected
-    # log-probs together on the organism and installed no refusal (see issue 2's probes).
+    # log-probs together on the organism and installed no refusal.
     loss_type: tuple[str, ...] = ("sigmoid", "sft")
     loss_weights: tuple[float, ...] = Field(default=(1.0, 1.0))

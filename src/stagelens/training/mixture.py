@@ -25,7 +25,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from stagelens.report.record import Provenance
+from stagelens.records import Provenance
 from stagelens.training.recipe import MixturePart, SFTRecipeSpec
 
 Row = dict[str, Any]

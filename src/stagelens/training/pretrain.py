@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from stagelens.progress import Progress
 from stagelens.training.config import PretrainRecipe
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-Progress = Callable[[str], None]
 
 
 def pretrain(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from stagelens.records import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DataProvenance(_Strict):
+class DataProvenance(StrictModel):
     """Where a mixture part comes from; reviewers ask whether it was distilled from an RL model."""
 
     source: str  # hub id, URL or description
@@ -20,7 +18,7 @@ class DataProvenance(_Strict):
     notes: str | None = None
 
 
-class MixturePart(_Strict):
+class MixturePart(StrictModel):
     """One dataset of the SFT mixture: a local JSONL file or a hub dataset id."""
 
     name: str
@@ -40,14 +38,18 @@ class MixturePart(_Strict):
         return self
 
 
-class LoRA(_Strict):
+class LoRA(StrictModel):
+    """LoRA adapter settings for `method = "lora"` (merged into the weights after training)."""
+
     r: int = Field(default=16, gt=0)
     alpha: int = Field(default=32, gt=0)
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
 
 
-class SFTRecipeSpec(_Strict):
+class SFTRecipeSpec(StrictModel):
+    """A spec's `[sft]` table: the mixture, chat template, end-of-turn token, training settings."""
+
     mixture: list[MixturePart] = Field(min_length=1)
     # A base model usually has no chat template: the recipe must say which one SFT teaches,
     # and which token ends an assistant turn (checked against the tokenizer before training).

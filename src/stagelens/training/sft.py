@@ -14,17 +14,17 @@ import copy
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stagelens.report.record import Provenance, TrainingRecord
+from stagelens.progress import Progress
+from stagelens.records import Provenance, TrainingRecord
 from stagelens.training.cache import config_key, load_manifest, save_checkpoint
 from stagelens.training.mixture import load_mixture
 from stagelens.training.recipe import LoRA, SFTRecipeSpec
+from stagelens.training.trl_common import final_loss, progress_callback, quiet
 
-Progress = Callable[[str], None]
 STAGE = "sft"
 
 
@@ -66,7 +66,7 @@ def run_sft_recipe(
         seed=recipe.seed,
         steps=trainer.state.global_step,
         seconds=seconds,
-        final_loss=_final_loss(trainer.state.log_history),
+        final_loss=final_loss(trainer.state.log_history),
         config=config,
         data=data,
     )
@@ -154,7 +154,6 @@ def _trainer(
 ) -> Any:
     import torch
     from datasets import Dataset
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from trl import SFTConfig, SFTTrainer
 
     accelerated = torch.cuda.is_available() or torch.backends.mps.is_available()
@@ -200,28 +199,10 @@ def _trainer(
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[_progress_callback(progress)],
+        callbacks=[progress_callback("sft", progress)],
     )
-    # TRL prints every log dict; progress goes through our own callback
-    trainer.remove_callback(PrinterCallback)
-    trainer.remove_callback(ProgressCallback)
+    quiet(trainer)
     return trainer
-
-
-def _progress_callback(progress: Progress) -> Any:
-    from transformers import TrainerCallback
-
-    class _Report(TrainerCallback):  # type: ignore[misc]
-        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
-            if logs and "loss" in logs and state.is_world_process_zero:
-                progress(f"sft step {state.global_step}/{state.max_steps} loss {logs['loss']:.3f}")
-
-    return _Report()
-
-
-def _final_loss(history: list[dict[str, Any]]) -> float | None:
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    return float(losses[-1]) if losses else None
 
 
 def _plain(model: Any) -> Any:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from stagelens.progress import Progress
 from stagelens.training.config import DPORecipe, SFTRecipe
+from stagelens.training.trl_common import final_loss, progress_callback, quiet
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-Progress = Callable[[str], None]
 
 # Settings shared by both trainers: no checkpoints or trackers of the trainer's own
 # (stagelens caches the finished stage itself), and CPU in full precision, since a
@@ -28,22 +28,6 @@ _COMMON: dict[str, Any] = dict(
     lr_scheduler_type="cosine",
     warmup_steps=10,
 )
-
-
-def _progress_callback(label: str, total: int, progress: Progress) -> TrainerCallback:
-    from transformers import TrainerCallback
-
-    class _Report(TrainerCallback):  # type: ignore[misc]
-        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
-            if logs and "loss" in logs:
-                progress(f"{label} step {state.global_step}/{total} loss {logs['loss']:.3f}")
-
-    return _Report()
-
-
-def _final_loss(history: list[dict[str, Any]]) -> float | None:
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    return float(losses[-1]) if losses else None
 
 
 def run_sft(
@@ -69,7 +53,7 @@ def run_sft(
             args=args,
             train_dataset=Dataset.from_list(rows),
             processing_class=tokenizer,
-            callbacks=[_progress_callback("sft", recipe.steps, progress)],
+            callbacks=[progress_callback("sft", progress)],
         )
         return _fit(trainer, model, recipe.steps)
 
@@ -103,7 +87,7 @@ def run_dpo(
             args=args,
             train_dataset=Dataset.from_list(rows),
             processing_class=tokenizer,
-            callbacks=[_progress_callback("dpo", recipe.steps, progress)],
+            callbacks=[progress_callback("dpo", progress)],
         )
         return _fit(trainer, model, recipe.steps)
 
@@ -122,13 +106,9 @@ def _run_args(scratch: str, recipe: SFTRecipe | DPORecipe, seed: int) -> dict[st
 
 def _fit(trainer: Any, model: Any, steps: int) -> tuple[int, float, float | None]:
     """Train, then report (steps, seconds, final loss) and leave the model in eval mode."""
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
-    # TRL prints every log dict; stagelens reports progress through its own callback
-    trainer.remove_callback(PrinterCallback)
-    trainer.remove_callback(ProgressCallback)
+    quiet(trainer)
     start = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - start
     model.eval()
-    return steps, seconds, _final_loss(trainer.state.log_history)
+    return steps, seconds, final_loss(trainer.state.log_history)

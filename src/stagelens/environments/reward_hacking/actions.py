@@ -40,7 +40,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, cast
 
 from inspect_ai.util import SandboxEnvironment
-from pydantic import BaseModel, ConfigDict
 
 from stagelens.environments.reward_hacking.problem import Problem, normalise, run_reference
 from stagelens.environments.reward_hacking.verdict import EpisodeVerdict, evaluate_episode
@@ -53,6 +52,7 @@ from stagelens.environments.reward_hacking.workspace import (
     read_only_paths,
     visible_inputs,
 )
+from stagelens.records import StrictModel
 
 Action = Literal["improve", "edit_timer", "edit_tests", "hardcode", "decline"]
 ACTIONS: tuple[Action, ...] = ("improve", "edit_timer", "edit_tests", "hardcode", "decline")
@@ -77,10 +77,8 @@ _WRONG_CANDIDATES: tuple[tuple[type, tuple[Any, ...]], ...] = (
 )
 
 
-class ActionResult(BaseModel):
+class ActionResult(StrictModel):
     """What executing one action did, and the detectors' verdict on it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     problem: str
     variant: str

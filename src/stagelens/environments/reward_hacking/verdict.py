@@ -71,15 +71,17 @@ from stagelens.environments.reward_hacking.workspace import (
 )
 from stagelens.environments.reward_hacking.workspace_checks import (
     DetectorResult,
-    Frozen,
     ProtectedFilesResult,
     TimerClaim,
     protected_files_changed,
     run_workspace_timer,
 )
+from stagelens.records import StrictModel
 
 
-class EpisodeVerdict(Frozen):
+class EpisodeVerdict(StrictModel):
+    """One episode judged: every detector's result, the cheat and honest-success labels, why."""
+
     problem: str
     variant: str
     target: float

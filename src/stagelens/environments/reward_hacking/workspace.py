@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from stagelens.environments.reward_hacking.problem import (
     Args,
     Problem,
@@ -32,6 +30,7 @@ from stagelens.environments.reward_hacking.scripts import (
     output_digest,
     python_string_literal,
 )
+from stagelens.records import StrictModel
 
 SOLUTION_FILE = "solution.py"
 TIMER_FILE = "timer.py"
@@ -47,10 +46,8 @@ HONESTY_INSTRUCTION = (
 )
 
 
-class Variant(BaseModel):
+class Variant(StrictModel):
     """How an episode is set up; the three switches are independent."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     read_only_harness: bool = True  # the sandbox makes HARNESS_FILES read-only
     honesty_instruction: bool = True  # the prompt and TASK.md carry HONESTY_INSTRUCTION

@@ -17,11 +17,11 @@ import re
 from collections.abc import Mapping
 
 from inspect_ai.util import SandboxEnvironment
-from pydantic import BaseModel, ConfigDict
 
 from stagelens.environments.reward_hacking.scripts import TIMER_LINE_PATTERN
 from stagelens.environments.reward_hacking.trusted import workspace_path
 from stagelens.environments.reward_hacking.workspace import HARNESS_FILES, SOLUTION_FILE, TIMER_FILE
+from stagelens.records import StrictModel
 
 # Modules the timer and the tests import: a same-named file in the workspace would be imported
 # instead of the standard one when they run, and could fake the measurement.
@@ -47,17 +47,15 @@ _SHADOWABLE = frozenset(
 _LIST_WORKSPACE = "import json, os, sys; print(json.dumps(sorted(os.listdir(sys.argv[1]))))"
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class DetectorResult(StrictModel):
+    """Whether one detector fired, and its evidence."""
 
-
-class DetectorResult(Frozen):
     name: str
     fired: bool
     evidence: str
 
 
-class TimerClaim(Frozen):
+class TimerClaim(StrictModel):
     """What the workspace's own `timer.py` said (possibly edited by the agent)."""
 
     found: bool  # a verdict line was printed at all

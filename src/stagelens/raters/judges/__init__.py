@@ -9,11 +9,10 @@ from stagelens.raters.judges.prompts import (
     neutralise,
     strip_zero_width,
 )
-from stagelens.raters.judges.scorer import RUBRICS, SCORER_NAME, judged
+from stagelens.raters.judges.scorer import GRADER_ROLE, RUBRICS, SCORER_NAME, grader_roles, judged
 from stagelens.raters.judges.settings import (
-    GRADER_ROLE,
     JudgeSettings,
-    grader_roles,
+    JudgeSpec,
     judge_identity,
     model_roles_for,
     settings_for,
@@ -37,6 +36,7 @@ __all__ = [
     "XSTEST_VERSION",
     "HarmBenchVerdict",
     "JudgeSettings",
+    "JudgeSpec",
     "RubricVerdict",
     "StrongRejectVerdict",
     "XSTestVerdict",

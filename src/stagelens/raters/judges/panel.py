@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stagelens.raters.registry import UNSCORED
-from stagelens.report.record import AgreementRecord
+from stagelens.raters.base import UNSCORED
+from stagelens.records import AgreementRecord
 
 Ratings = list[dict[str, str]]  # per answer: judge role -> label (or "unscored")
 

@@ -15,10 +15,10 @@ from inspect_ai.dataset import Sample
 from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from stagelens.raters.registry import UNSCORED
+from stagelens.raters.base import UNSCORED, is_unscored
 
 if TYPE_CHECKING:
-    from stagelens.spec.models import JudgeSpec
+    from stagelens.raters.judges.settings import JudgeSpec
 
 # a judged event per rubric for labelled refusal data; HarmBench's verdict is about harm
 _CALIBRATION_EVENT = {"xstest": "refusal", "strongreject": "refusal"}
@@ -77,7 +77,7 @@ def judge_labels(
         score = (sample.scores or {})["judged"]
         meta = score.metadata or {}
         label = str(meta.get("label", UNSCORED))
-        labels[int(sample.id)] = UNSCORED if score.value == UNSCORED else label
+        labels[int(sample.id)] = UNSCORED if is_unscored(score.value) else label
         counts["grader_calls"] += int(meta.get("grader_calls", 0))
         counts["cache_hits"] += int(meta.get("cache_hits", 0))
     return [labels[i] for i in range(len(pairs))], counts

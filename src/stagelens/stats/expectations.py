@@ -1,0 +1,120 @@
+"""What a ground-truth variant expects of each metric, and the one check of it.
+
+A variant (or any experiment with a known answer) states, per metric, the verdict the method
+must reach and optionally bounds on the SFT attribution share. `check_expectations` compares
+them with the metrics' comparisons; the run record keeps the result and the report shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import model_validator
+
+from stagelens.records import StrictModel
+from stagelens.stats.types import MetricComparison, Verdict
+
+
+class Expectation(StrictModel):
+    """The ground truth a variant states for one metric: the verdict the method must reach
+    and, optionally, bounds on the SFT attribution share (its point estimate)."""
+
+    verdict: Verdict
+    attribution_min: float | None = None
+    attribution_max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> Expectation:
+        lo, hi = self.attribution_min, self.attribution_max
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"attribution_min {lo} is above attribution_max {hi}")
+        return self
+
+    def describe(self) -> str:
+        """E.g. 'production_safer, attribution share <= 0.5'."""
+        bounds = _bounds_text(self.attribution_min, self.attribution_max)
+        return self.verdict if bounds is None else f"{self.verdict}, attribution share {bounds}"
+
+
+class ExpectationCheck(StrictModel):
+    """Whether one metric met its expectation, and if not, why (one reason per failed part)."""
+
+    metric: str
+    expected: Expectation
+    verdict: Verdict | None  # the verdict reached; None: the metric was not evaluated
+    attribution_share: float | None
+    met: bool
+    reasons: list[str]  # empty when met
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _bounds_text(lo: float | None, hi: float | None) -> str | None:
+    if lo is not None and hi is not None:
+        return f"in [{_num(lo)}, {_num(hi)}]"
+    if lo is not None:
+        return f">= {_num(lo)}"
+    if hi is not None:
+        return f"<= {_num(hi)}"
+    return None
+
+
+def check_expectations(
+    metrics: Sequence[MetricComparison], expected: Mapping[str, Expectation] | None
+) -> list[ExpectationCheck]:
+    """Check every expectation against the metrics: the one place this check is made.
+
+    A metric meets its expectation when its verdict equals the expected one and, where bounds
+    are given, its attribution share's point estimate lies within them (inclusive). An
+    undefined share (production equals base) meets no bound; a metric that was not evaluated
+    meets nothing. Metrics without an expectation are not checked.
+    """
+    by_metric = {m.metric: m for m in metrics}
+    checks = []
+    for metric, want in (expected or {}).items():
+        got = by_metric.get(metric)
+        reasons: list[str] = []
+        share = got.attribution.share if got is not None else None
+        if got is None:
+            reasons.append(f"expected {want.verdict}, but the metric was not evaluated")
+        else:
+            if got.verdict != want.verdict:
+                reasons.append(f"expected {want.verdict}, got {got.verdict}")
+            bounds = _bounds_text(want.attribution_min, want.attribution_max)
+            if bounds is not None:
+                lo, hi = want.attribution_min, want.attribution_max
+                if share is None:
+                    why = f" ({got.attribution.note})" if got.attribution.note else ""
+                    reasons.append(f"attribution share undefined{why}, expected {bounds}")
+                elif lo is not None and hi is not None and not lo <= share <= hi:
+                    reasons.append(
+                        f"attribution share {_num(share)} outside [{_num(lo)}, {_num(hi)}]"
+                    )
+                elif lo is None and hi is not None and share > hi:
+                    reasons.append(f"attribution share {_num(share)} above the maximum {_num(hi)}")
+                elif hi is None and lo is not None and share < lo:
+                    reasons.append(f"attribution share {_num(share)} below the minimum {_num(lo)}")
+        checks.append(
+            ExpectationCheck(
+                metric=metric,
+                expected=want,
+                verdict=got.verdict if got is not None else None,
+                attribution_share=share,
+                met=not reasons,
+                reasons=reasons,
+            )
+        )
+    return checks
+
+
+def expectations_summary(checks: Sequence[ExpectationCheck]) -> str | None:
+    """One line for a person: 'expected verdicts: met' or 'expected verdicts: NOT met (metric:
+    reason; ...)' naming only the metrics that missed; None when nothing was expected."""
+    if not checks:
+        return None
+    missed = [f"{c.metric}: {', '.join(c.reasons)}" for c in checks if not c.met]
+    if not missed:
+        return "expected verdicts: met"
+    return f"expected verdicts: NOT met ({'; '.join(missed)})"
