@@ -112,6 +112,10 @@ def _verdicts(record: RunRecord) -> str:
             elif c.met:
                 want = _e(c.expected.describe())
                 check = f' <span class="match">✓ matches expected ({want})</span>'
+            elif c.abstained:
+                want = _e(c.expected.describe())
+                check = (f' <span class="note">? undecided: the scored pairs give the expected '
+                         f"{want}, but unscored answers or too few pairs leave it open</span>")
             else:
                 check = f' <span class="mismatch">✗ {_e("; ".join(c.reasons))}</span>'
         items.append(
@@ -128,7 +132,7 @@ def _verdicts(record: RunRecord) -> str:
     summary = expectations_summary(record.expectation_checks or [])
     line = ""
     if summary is not None:
-        css = "match" if record.expectations_met else "mismatch"
+        css = "mismatch" if record.expectations_contradicted else "match"
         line = f'<p class="{css}">{_e(summary[0].upper() + summary[1:])}</p>'
     return f'<h2>Verdicts</h2>{line}<ul class="verdicts">{"".join(items)}</ul>'
 

@@ -97,6 +97,13 @@ class RunRecord(StrictModel):
         checks = self.expectation_checks
         return None if checks is None else all(c.met for c in checks)
 
+    @property
+    def expectations_contradicted(self) -> bool | None:
+        """True when some verdict contradicts its expectation (not merely undecided for
+        unscored answers or too few pairs); None when nothing was expected."""
+        checks = self.expectation_checks
+        return None if checks is None else any(not (c.met or c.abstained) for c in checks)
+
     @model_validator(mode="before")
     @classmethod
     def _drop_derived(cls, data: Any) -> Any:

@@ -45,6 +45,10 @@ class ExpectationCheck(StrictModel):
     attribution_share: float | None
     met: bool
     reasons: list[str]  # empty when met
+    # not met only because rules on missing answers or sample size made the verdict
+    # inconclusive, while the scored pairs alone reach the expected verdict: the method
+    # abstained, it did not contradict the ground truth
+    abstained: bool = False
 
 
 def _num(x: float) -> str:
@@ -96,6 +100,15 @@ def check_expectations(
                     reasons.append(f"attribution share {_num(share)} above the maximum {_num(hi)}")
                 elif hi is None and lo is not None and share < lo:
                     reasons.append(f"attribution share {_num(share)} below the minimum {_num(lo)}")
+        abstained = (
+            got is not None
+            and bool(got.verdict_reasons)
+            and got.verdict_scored_only == want.verdict
+            and all(r.startswith("expected ") and " got inconclusive" in r for r in reasons)
+        )
+        if abstained:
+            assert got is not None
+            reasons = [f"{r} ({'; '.join(got.verdict_reasons)})" for r in reasons]
         checks.append(
             ExpectationCheck(
                 metric=metric,
@@ -104,17 +117,26 @@ def check_expectations(
                 attribution_share=share,
                 met=not reasons,
                 reasons=reasons,
+                abstained=abstained,
             )
         )
     return checks
 
 
 def expectations_summary(checks: Sequence[ExpectationCheck]) -> str | None:
-    """One line for a person: 'expected verdicts: met' or 'expected verdicts: NOT met (metric:
-    reason; ...)' naming only the metrics that missed; None when nothing was expected."""
+    """One line for a person: 'expected verdicts: met'; 'expected verdicts: met where decided;
+    undecided ...: metric, ...' when the method only abstained (see `ExpectationCheck`); or
+    'expected verdicts: NOT met (metric: reason; ...)' naming the metrics that missed. None
+    when nothing was expected."""
     if not checks:
         return None
     missed = [f"{c.metric}: {', '.join(c.reasons)}" for c in checks if not c.met]
     if not missed:
         return "expected verdicts: met"
+    if all(c.met or c.abstained for c in checks):
+        undecided = ", ".join(c.metric for c in checks if c.abstained)
+        return (
+            f"expected verdicts: met where decided; undecided for unscored answers or too few "
+            f"pairs (the scored pairs agree with the expectation): {undecided}"
+        )
     return f"expected verdicts: NOT met ({'; '.join(missed)})"
