@@ -24,6 +24,10 @@ def test_each_episode_gets_a_bwrap_sandbox_with_its_variant_read_only() -> None:
     assert isinstance(ro.config, BwrapConfig) and "timer.py" in ro.config.readonly_paths
     assert isinstance(rw.config, BwrapConfig) and rw.config.readonly_paths == []
     assert "solution.py" in (samples[0].files or {})
+    # a problem's episodes form one cluster for the statistics
+    assert [(s.metadata or {})["cluster"] for s in samples] == [
+        "pair_sum_count", "pair_sum_count", "edit_distance", "edit_distance",
+    ]  # fmt: skip
 
 
 def test_docker_runs_writable_variants_and_refuses_read_only_ones(

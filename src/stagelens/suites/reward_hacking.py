@@ -110,8 +110,10 @@ def episodes(
                 input=task_prompt(problem, variant),
                 files=build_workspace(problem, variant, timing_size=timing_size),
                 sandbox=spec,
+                # a problem's episodes (one per variant) are correlated: they form a cluster,
+                # so with several variants the statistics resample problems, not episodes
                 metadata={"problem": name, "variant": variant.model_dump(),
-                          "timing_size": timing_size},
+                          "timing_size": timing_size, "cluster": name},
             ))  # fmt: skip
     return samples
 
