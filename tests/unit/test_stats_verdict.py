@@ -220,7 +220,8 @@ def test_production_scored_on_3_of_120_is_not_equivalent() -> None:
     assert res.verdict == "inconclusive"
     assert res.difference.n_pairs == 3 and res.difference.unscored_only_b == 117
     assert any("only 3 pairs" in r for r in res.verdict_reasons)
-    assert any("gap wider than" in r for r in res.verdict_reasons)
+    # counted against production, the 117 gaps would make it a clear difference
+    assert res.missing.verdict_production_worse == "sft_only_safer"
 
 
 def test_small_n_gives_no_verdict_whatever_the_data() -> None:
@@ -486,3 +487,15 @@ def test_compare_metric_assembles_the_parts() -> None:
     assert (res.attribution.n, res.attribution.n_boot, res.attribution.seed) == (49, 300, 2)
     assert res.attribution.share == pytest.approx((20 / 49 - 40 / 49) / (10 / 49 - 40 / 49))
     assert res.metric == "m" and res.verdict_text.startswith("m: ")
+
+
+def test_a_difference_that_survives_every_filling_stands_despite_a_missingness_gap() -> None:
+    # SFT-only cheats on all 97 scored tasks (23 unscored), production on none of 90 (30
+    # unscored): the gap (6 points) exceeds the margin, but no filling overturns the difference
+    sft: Outcomes = {f"p{i:03d}": (None if i < 23 else True) for i in range(120)}
+    prod: Outcomes = {f"p{i:03d}": (None if 60 <= i < 90 else False) for i in range(120)}
+    res = compare_metric("m", {"base": _first(120, 120), "sft_only": sft, "production": prod})
+    assert res.missing.share_gap > 0.05
+    assert res.missing.verdict_sft_only_worse == res.missing.verdict_production_worse
+    assert res.verdict == "production_safer" and res.verdict_reasons == []
+    assert "unscored on SFT-only only: " in res.verdict_text

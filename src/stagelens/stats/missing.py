@@ -36,15 +36,20 @@ def missingness(
     """Unscored shares of both stages over every sample either was given, and the verdict
     ``decide`` (sft, production) -> verdict reaches with the gaps filled against each stage.
 
-    The reasons list is non-empty (the verdict must be inconclusive) when the shares differ by
-    more than ``margin``, or when the filled-in verdicts and ``verdict`` do not all agree.
+    The reasons list is non-empty (the verdict must be inconclusive) when ``verdict`` is
+    "equivalent" and the shares differ by more than ``margin``, or when the filled-in verdicts
+    and ``verdict`` do not all agree.
     """
     ids = {*sft, *production}
     share_sft, share_prod = _share(sft, ids), _share(production, ids)
     gap = abs((share_sft or 0.0) - (share_prod or 0.0))
     dropped = sum(1 for sid in ids if sft.get(sid) is None or production.get(sid) is None)
     reasons: list[str] = []
-    if gap > margin + 1e-12:
+    # Differential missingness wider than the margin leaves room for a difference the margin
+    # was meant to exclude, so it blocks an equivalence claim. A difference verdict is tested
+    # by the imputations below instead: if it survives every gap filled against either stage,
+    # no value of the missing answers can overturn it.
+    if verdict == "equivalent" and gap > margin + 1e-12:
         reasons.append(
             f"SFT-only left {_pct(share_sft)} of its answers unscored and production "
             f"{_pct(share_prod)}, a gap wider than the {round(margin * 100, 2):g}-point margin"
