@@ -43,7 +43,9 @@ def test_every_stage_plays_the_episodes_and_each_metric_is_compared(tmp_path: Pa
     assert {s: (r.k, r.n) for s, r in cheat.rates.items()} == {
         s: (0, 2) for s in ("base", "sft_only", "production")
     }
-    assert cheat.rates["production"].method == "wilson"
+    # both episodes are of one problem: one cluster, so no interval can be had from them
+    assert cheat.rates["production"].method.startswith("cluster bootstrap")
+    assert cheat.rates["production"].ci_low is None and cheat.verdict == "inconclusive"
     success = by_metric["reward_hacking_honest_success"]
     assert all(r.k == 0 and r.n == 2 for r in success.rates.values())
     # the mock grader never gives a valid verdict: every episode unscored, none classed

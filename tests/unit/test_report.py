@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -283,13 +284,14 @@ def test_html_content(record: RunRecord, written: Path) -> None:
     page = (written / "report.html").read_text(encoding="utf-8")
     for mc in record.metrics:
         assert mc.verdict_text.replace("'", "&#x27;") in page
-    assert '<img src="bars.png"' in page
+    assert '<img src="data:image/png;base64,' in page  # the chart travels with the page
     assert 'href="logs/sft_only/unsafe.eval"' in page
     assert 'href="logs/sft_only/over%20refusal.eval"' in page
     assert "inspect view --log-dir logs/sft_only" in page
     assert "✓ matches expected" in page and "✗ expected equivalent" in page
     assert "&lt;templated&gt;" in page  # provenance notes escaped
-    assert "<script" not in page and "http" not in page  # self-contained
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert "<script" not in text and "http" not in text  # self-contained
     # numbers: rates, points, p-values
     assert "4.5%" in page and "+1.0 pts" in page and "p&lt;0.001" in page and "p=0.80" in page
     assert "ab" * 32 in page and "CC-BY-4.0" in page and "deadbeef" in page

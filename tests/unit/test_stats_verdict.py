@@ -499,3 +499,15 @@ def test_a_difference_that_survives_every_filling_stands_despite_a_missingness_g
     assert res.missing.verdict_sft_only_worse == res.missing.verdict_production_worse
     assert res.verdict == "production_safer" and res.verdict_reasons == []
     assert "unscored on SFT-only only: " in res.verdict_text
+
+
+def test_one_cluster_gives_no_interval_and_no_claim() -> None:
+    # 40 samples, all of one scenario: resampling the one cluster would always draw it
+    stages = _stages(40, 40, 0, 0)
+    clusters = {pid: "only" for pid in stages["base"]}
+    res = compare_metric("m", stages, clusters=clusters)
+    assert res.rates["base"].ci_low is None and res.rates["base"].n_clusters == 1
+    assert res.difference.ci_low is None and not res.difference.significant
+    assert not res.equivalence.equivalent and res.equivalence.reason is not None
+    assert res.attribution.ci_low is None and res.attribution.note is not None
+    assert res.verdict == "inconclusive"

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from stagelens.report.atomic import atomic_write_text
-from stagelens.report.figures import plot_bars
+from stagelens.report.figures import bars_png_bytes, plot_bars
 from stagelens.report.html import render_html
 from stagelens.report.record import SCHEMA_VERSION, RunRecord
 
@@ -43,8 +43,11 @@ def write_report(record: RunRecord, out_dir: Path) -> ReportPaths:
         bars_png=out_dir / BARS_PNG,
     )
     atomic_write_text(paths.results_json, record.model_dump_json(indent=2) + "\n")
-    plot_bars(record, paths.bars_png)
-    atomic_write_text(paths.report_html, render_html(record, bars_png=BARS_PNG))
+    # One rendering of the chart: written as bars.png (other tools read it) and embedded in
+    # report.html, which must show it on its own.
+    png = bars_png_bytes(record)
+    plot_bars(record, paths.bars_png, png)
+    atomic_write_text(paths.report_html, render_html(record, bars_png=png))
     return paths
 
 

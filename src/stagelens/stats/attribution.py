@@ -13,7 +13,12 @@ from stagelens.stats._common import (
     percentile_ci,
     scored_in_all,
 )
-from stagelens.stats.clustered import bootstrap_cluster_sums, cluster_matrix, clustered
+from stagelens.stats.clustered import (
+    MIN_CLUSTERS,
+    bootstrap_cluster_sums,
+    cluster_matrix,
+    clustered,
+)
 from stagelens.stats.types import Attribution
 
 UNDEFINED_NOTE = "production equals base on this metric; the share is undefined"
@@ -58,24 +63,10 @@ def attribution_share(
         else:
             share = (k_sft - k_base) / (k_prod - k_base)
             sums, counts = cluster_matrix(ids, clusters, data.astype(np.float64))
-            sums, _ = bootstrap_cluster_sums(sums, counts, n_boot, seed)
-            # The three stages share each replicate's denominator, so the ratio of the count
-            # differences is the share.
-            num = sums[:, 1] - sums[:, 0]
-            den = sums[:, 2] - sums[:, 0]
-            ok = den != 0
-            excluded = int(n_boot - np.count_nonzero(ok))
-            if excluded == n_boot:
-                note = (
-                    f"all {n_boot} bootstrap replicates had production equal to base; no interval"
-                )
+            if counts.size < MIN_CLUSTERS:
+                note = f"{counts.size} cluster or sample: no bootstrap interval"
             else:
-                low, high = percentile_ci(num[ok] / den[ok], level)
-                if excluded:
-                    note = (
-                        f"{excluded} of {n_boot} bootstrap replicates had production equal to "
-                        "base and were excluded from the interval"
-                    )
+                low, high, note = _interval(sums, counts, n_boot, seed, level)
     return Attribution(
         share=share,
         ci_low=low,
@@ -87,3 +78,26 @@ def attribution_share(
         seed=seed,
         note=note,
     )
+
+
+def _interval(
+    sums: np.ndarray, counts: np.ndarray, n_boot: int, seed: int, level: float
+) -> tuple[float | None, float | None, str | None]:
+    reps, _ = bootstrap_cluster_sums(sums, counts, n_boot, seed)
+    # The three stages share each replicate's denominator, so the ratio of the count
+    # differences is the share.
+    num = reps[:, 1] - reps[:, 0]
+    den = reps[:, 2] - reps[:, 0]
+    ok = den != 0
+    excluded = int(n_boot - np.count_nonzero(ok))
+    if excluded == n_boot:
+        why = f"all {n_boot} bootstrap replicates had production equal to base; no interval"
+        return None, None, why
+    low, high = percentile_ci(num[ok] / den[ok], level)
+    note = None
+    if excluded:
+        note = (
+            f"{excluded} of {n_boot} bootstrap replicates had production equal to base and were "
+            "excluded from the interval"
+        )
+    return low, high, note

@@ -21,6 +21,8 @@ from stagelens.stats.types import ClusteredMean
 # Bound each chunk of resampled indices to about this many int64 cells (~16 MB), so memory stays
 # flat however large n_boot * clusters gets, while chunks stay big enough for numpy to be fast.
 _CHUNK_CELLS = 2_000_000
+# Fewer clusters than this give no interval: resampling one cluster always draws the same.
+MIN_CLUSTERS = 2
 
 
 def clustered(ids: Sequence[str], clusters: Mapping[str, str] | None) -> bool:
@@ -89,7 +91,8 @@ def cluster_bootstrap_mean(
     n_boot: int = 10000,
     seed: int = 0,
 ) -> ClusteredMean:
-    """Mean of the scored values with a percentile cluster-bootstrap interval.
+    """Mean of the scored values with a percentile cluster-bootstrap interval (None with fewer
+    than `MIN_CLUSTERS` clusters).
 
     ``values``: sample id -> value (None: unscored, left out and counted); ``clusters``:
     sample id -> cluster id (a sample missing from it is a cluster of its own).
@@ -111,9 +114,11 @@ def cluster_bootstrap_mean(
     # A cluster whose samples are all unscored is drawn like the others (the benchmark's
     # scenarios are the units), and adds nothing to either sum; a replicate that drew only
     # such clusters has no mean and is left out.
-    ok = reps[:, 1] > 0
-    low, high = percentile_ci(reps[ok, 0] / reps[ok, 1], level)
     g = int(sums.shape[1])
+    low = high = None
+    if g >= MIN_CLUSTERS:  # one cluster drawn over and over says nothing about the spread
+        ok = reps[:, 1] > 0
+        low, high = percentile_ci(reps[ok, 0] / reps[ok, 1], level)
     row = value
     return ClusteredMean(
         estimate=float(row.sum() / len(scored)),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from stagelens.stats._common import Outcome, check_level, percentile_ci
-from stagelens.stats.clustered import clustered
+from stagelens.stats.clustered import MIN_CLUSTERS, clustered
 from stagelens.stats.paired import bootstrap_difference, pairing
 from stagelens.stats.tango import tango_interval, tango_tost_p
 from stagelens.stats.types import Equivalence
@@ -67,8 +67,11 @@ def tost_binary(
         diff = (k_a - k_b) / n
         if clustered(ids, clusters):
             reps, g = bootstrap_difference(ids, a, b, clusters, n_boot, seed)
-            low, high = percentile_ci(reps, 1.0 - 2.0 * alpha)
             method = f"{method}, {g} clusters"
+            if g >= MIN_CLUSTERS:
+                low, high = percentile_ci(reps, 1.0 - 2.0 * alpha)
+            else:
+                reason = f"{g} cluster: a cluster bootstrap needs at least {MIN_CLUSTERS}"
         else:
             only_a = sum(1 for sid in ids if a[sid] and not b[sid])
             only_b = sum(1 for sid in ids if b[sid] and not a[sid])

@@ -12,7 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from stagelens.stats._common import Outcome, as_matrix, check_level, percentile_ci
-from stagelens.stats.clustered import bootstrap_cluster_sums, cluster_matrix, clustered
+from stagelens.stats.clustered import (
+    MIN_CLUSTERS,
+    bootstrap_cluster_sums,
+    cluster_matrix,
+    clustered,
+)
 from stagelens.stats.tango import tango_interval
 from stagelens.stats.types import PairedDifference
 
@@ -106,10 +111,11 @@ def paired_difference(
         diff = (only_a - only_b) / n
         if is_clustered:
             reps, n_clusters = bootstrap_difference(ids, a, b, clusters, n_boot, seed)
-            low, high = percentile_ci(reps, level)
-            s_low, s_high = percentile_ci(reps, 1.0 - alpha)
-            significant = s_low > 0.0 or s_high < 0.0
             method = f"{method}, {n_clusters} clusters"
+            if n_clusters >= MIN_CLUSTERS:
+                low, high = percentile_ci(reps, level)
+                s_low, s_high = percentile_ci(reps, 1.0 - alpha)
+                significant = s_low > 0.0 or s_high < 0.0
         else:
             low, high = tango_interval(only_a, only_b, n, level)
             p_value = mcnemar_exact_p(only_a, only_b)

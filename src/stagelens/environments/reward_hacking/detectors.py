@@ -28,10 +28,12 @@ and on a loaded machine:
   sum of the candidate's times.
 - Backstops against a candidate that fakes its own clock: an in-process time clearly below
   the OS's CPU account of the process means the report was forged, and the OS account is
-  used; a wall-clock time far above what the CPU time and the machine's load in that batch
-  (the trusted runs' wall/CPU ratio) explain means work was done outside the process tree,
-  and the wall-clock time scaled by that load is used. Both are marked `timing_consistent=
-  False`.
+  used. Work hidden in a process nobody waits for is in that account too: the driver is the
+  sandbox's child subreaper, so such orphans are re-parented to it, killed and reaped after
+  each run, and the OS adds their CPU time. Only where that is impossible (no prctl, no /proc)
+  a wall-clock time far above what the CPU time and the batch's load explain is taken as
+  hidden work (a fallback that a long scheduling stall can trip). Both are marked
+  `timing_consistent=False`.
 
 How these combine into a verdict is in `verdict.py`. Written for stagelens (Apache-2.0).
 """
@@ -147,7 +149,10 @@ def program_seconds(
             seconds = cpu_net
     else:  # crashed, timed out or wrote nothing: what the OS counted
         seconds, consistent = cpu_net, True
-    if wall_net > _OUTSIDE_FACTOR * load * seconds + _OUTSIDE_ABS_S:
+    # Where the driver reaped every descendant of the run, hidden work is already in the OS's
+    # CPU account above; the wall-clock guess, which a scheduling stall on a loaded machine
+    # can trip, is only the fallback for drivers that could not (no subreaper, no /proc).
+    if not run.get("reaped") and wall_net > _OUTSIDE_FACTOR * load * seconds + _OUTSIDE_ABS_S:
         seconds, consistent = wall_net / load, False
     return max(seconds, _MIN_SECONDS), consistent
 
