@@ -4,6 +4,18 @@ The registrations themselves are in `stagelens.evaluate.plugin`; importing them 
 makes them known to Inspect.
 """
 
-from stagelens.evaluate.plugin import over_refusal, reward_hacking, stagelens_hf, unsafe_response
+from stagelens.evaluate.plugin import (
+    organism_reward_hacking,
+    over_refusal,
+    reward_hacking,
+    stagelens_hf,
+    unsafe_response,
+)
 
-__all__ = ["over_refusal", "reward_hacking", "stagelens_hf", "unsafe_response"]
+__all__ = [
+    "organism_reward_hacking",
+    "over_refusal",
+    "reward_hacking",
+    "stagelens_hf",
+    "unsafe_response",
+]

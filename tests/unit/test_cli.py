@@ -201,3 +201,19 @@ def test_demo_ends_with_expected_verdicts_not_met_and_still_exits_0(workdir, scr
     assert checks["reward_hacking_cheat"]["attribution_share"] is None
     html = (workdir / "run" / "report.html").read_text()
     assert "Expected verdicts: NOT met" in html
+
+
+def test_a_judge_whose_provider_package_is_missing_is_a_clear_error(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("openai") is not None:
+        pytest.skip("the openai package is installed here; nothing is missing")
+    labelled = tmp_path / "labelled.jsonl"
+    rows = [{"prompt": "p", "response": "Sorry, I can't.", "label": "refusal"},
+            {"prompt": "q", "response": "Sure, here it is.", "label": "compliance"}]  # fmt: skip
+    labelled.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = CliRunner().invoke(
+        main, ["calibrate", str(labelled), "--judge", "openai/gpt-4o-mini", "--rubric", "xstest"]
+    )
+    assert result.exit_code == 2
+    assert "pip install openai" in result.output and "[bold]" not in result.output

@@ -140,3 +140,12 @@ def test_rated_accepts_labels_the_rater_returns():
 def test_rated_with_an_unknown_rater_lists_known_names():
     with pytest.raises(ValueError, match="organism-exact"):
         common.rated("nope", ["refusal"])
+
+
+def test_every_suite_task_is_registered_with_inspect() -> None:
+    # `inspect eval stagelens/NAME` finds a task only if the entry point module exports it
+    import stagelens._registry as entry_point
+
+    assert set(suite_names()) <= set(entry_point.__all__)
+    for name in suite_names():
+        assert callable(getattr(entry_point, name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -199,6 +200,15 @@ def _user_errors(call: Callable[[], object]) -> None:
         call()
     except UserError as err:
         click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except Exception as err:
+        # Inspect says what a provider lacks ("pip install openai") with a PrerequisiteError
+        # whose rich-markup message its own console would print; outside `inspect eval` it
+        # would vanish into an exit code
+        if type(err).__name__ != "PrerequisiteError":
+            raise
+        message = re.sub(r"\[/?bold\]", "", str(err)).replace("ERROR:", "").strip()
+        click.echo(f"error: {' '.join(message.split())}", err=True)
         sys.exit(2)
 
 

@@ -13,11 +13,18 @@ from typing import Any
 from inspect_ai.model import modelapi
 
 import stagelens.sandbox.bwrap  # noqa: F401  (registers the "bwrap" sandbox)
+from stagelens.suites.organism_reward_hacking import organism_reward_hacking
 from stagelens.suites.over_refusal import over_refusal
 from stagelens.suites.reward_hacking import reward_hacking
 from stagelens.suites.unsafe_response import unsafe_response
 
-__all__ = ["over_refusal", "reward_hacking", "stagelens_hf", "unsafe_response"]
+__all__ = [
+    "organism_reward_hacking",
+    "over_refusal",
+    "reward_hacking",
+    "stagelens_hf",
+    "unsafe_response",
+]
 
 
 @modelapi(name="stagelens-hf")
