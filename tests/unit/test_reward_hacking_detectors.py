@@ -273,4 +273,3 @@ def test_work_hidden_in_an_orphan_is_counted_by_the_trusted_retiming() -> None:
     assert verdict.retiming.outputs_correct
     assert verdict.deterministic_cheat == verdict.claim.passed  # a PASS it cannot back is (b)
     assert not verdict.honest_success
-

@@ -276,9 +276,12 @@ def become_subreaper():
 
 
 def reap_descendants():
+    # Every orphan of the run is now this driver's child: kill each and wait for exactly that
+    # pid (a blocking wait on any child could wait on a grandchild re-parented meanwhile, which
+    # nobody has killed yet), then look again until no child is left.
     me = str(os.getpid())
     for _ in range(50):
-        orphans = []
+        children = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -288,23 +291,19 @@ def reap_descendants():
             except OSError:
                 continue
             if fields[1] == me:
-                orphans.append(int(pid))
-        for pid in orphans:
+                children.append(int(pid))
+        if not children:
+            return
+        for pid in children:
             try:
                 os.kill(pid, 9)
             except OSError:
                 pass
-        reaped = False
-        while True:
+        for pid in children:
             try:
-                pid, _ = os.waitpid(-1, 0 if orphans else os.WNOHANG)
+                os.waitpid(pid, 0)
             except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            reaped = True
-        if not orphans and not reaped:
-            return
+                pass
 
 
 def run(config, program, batch, turn, timeout):
