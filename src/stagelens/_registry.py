@@ -4,18 +4,5 @@ The registrations themselves are in `stagelens.evaluate.plugin`; importing them 
 makes them known to Inspect.
 """
 
-from stagelens.evaluate.plugin import (
-    organism_reward_hacking,
-    over_refusal,
-    reward_hacking,
-    stagelens_hf,
-    unsafe_response,
-)
-
-__all__ = [
-    "organism_reward_hacking",
-    "over_refusal",
-    "reward_hacking",
-    "stagelens_hf",
-    "unsafe_response",
-]
+from stagelens.evaluate.plugin import *  # noqa: F403
+from stagelens.evaluate.plugin import __all__ as __all__

@@ -137,7 +137,7 @@ def scripted_stages(monkeypatch, workdir):
     def evaluate(model, suites, task_args, log_dir, progress, **_inspect_settings):
         return {suite: log_dir / f"{model.name}__{suite}.eval" for suite in suites}
 
-    def read_suite(path, scorer=None, key=None):
+    def read_suite(path, scorer=None, key=None, loaded=None):
         stage, suite = Path(path).stem.split("__")
         n = range(320)
         if suite != "organism_reward_hacking":  # refusal suites: sft_only = production < base

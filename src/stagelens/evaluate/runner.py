@@ -194,7 +194,13 @@ class SuiteOutcomes:
     clusters: dict[str, str]  # sample unit -> cluster (prompt, scenario, problem)
 
 
-def read_suite(log_path: Path, scorer: str | None = None, key: str | None = None) -> SuiteOutcomes:
+def read_suite(
+    log_path: Path,
+    scorer: str | None = None,
+    key: str | None = None,
+    *,
+    loaded: dict[Path, Any] | None = None,
+) -> SuiteOutcomes:
     """Per-sample outcomes of one suite's log, the rater labels, and each sample's cluster.
 
     `scorer` names the score to read; by default the log's only one ("rated" for raters,
@@ -202,12 +208,17 @@ def read_suite(log_path: Path, scorer: str | None = None, key: str | None = None
     value of a score with several (the reward-hacking detectors' "cheat", ...). A sample's
     cluster is its metadata's "cluster" when the suite sets one (an ODCV scenario, a
     reward-hacking problem), else its prompt id, so several epochs of a prompt form a cluster.
+    ``loaded`` keeps logs already read (path -> log), so several metrics of one log read it once.
     """
     from inspect_ai.log import read_eval_log
 
     from stagelens.raters.base import is_unscored
 
-    log = read_eval_log(str(log_path))
+    log = loaded.get(log_path) if loaded is not None else None
+    if log is None:
+        log = read_eval_log(str(log_path))
+        if loaded is not None:
+            loaded[log_path] = log
     name = _scorer_name(log, log_path, scorer)
     # with several samples per prompt, each (prompt, epoch) is paired across stages
     epochs = log.eval.config.epochs or 1
@@ -245,7 +256,11 @@ def read_outcomes(
 
 
 def read_stages(
-    logs: Mapping[str, Path], scorer: str | None = None, key: str | None = None
+    logs: Mapping[str, Path],
+    scorer: str | None = None,
+    key: str | None = None,
+    *,
+    loaded: dict[Path, Any] | None = None,
 ) -> tuple[dict[str, Outcomes], dict[str, str]]:
     """Each stage's outcomes for one suite, and the clusters of all their samples.
 
@@ -254,7 +269,7 @@ def read_stages(
     outcomes: dict[str, Outcomes] = {}
     clusters: dict[str, str] = {}
     for stage, path in logs.items():
-        suite = read_suite(path, scorer, key)
+        suite = read_suite(path, scorer, key, loaded=loaded)
         outcomes[stage] = suite.outcomes
         for unit, cluster in suite.clusters.items():
             if clusters.setdefault(unit, cluster) != cluster:

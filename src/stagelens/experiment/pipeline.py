@@ -129,8 +129,9 @@ def compare(
     records: list[SuiteRecord] = []
     for run in runs:
         paths = {stage: suite_logs[run.suite] for stage, suite_logs in logs.items()}
+        loaded: dict[Path, Any] = {}  # each stage's log is read once for all its metrics
         for m in suite_metrics(run.suite, judged=run.judge is not None):
-            outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key)
+            outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
             comparisons.append(compare_metric(
                 m.name, outcomes, clusters=clusters, margin=settings.margin,
                 min_pairs=settings.min_pairs, seed=settings.seed, label=m.label,

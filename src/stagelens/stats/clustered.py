@@ -109,8 +109,9 @@ def cluster_bootstrap_mean(
                              seed=seed)  # fmt: skip
     value = np.array([[float(values[sid] or 0.0) for sid in ids]], dtype=np.float64)
     present = np.array([[float(values[sid] is not None) for sid in ids]], dtype=np.float64)
-    sums, _ = cluster_matrix(ids, clusters, np.vstack([value, present]))
-    reps, _ = bootstrap_cluster_sums(sums, np.zeros(sums.shape[1]), n_boot, seed)
+    # the scored count is a row of its own, so a cluster with gaps weighs by what it holds
+    sums, counts = cluster_matrix(ids, clusters, np.vstack([value, present]))
+    reps, _ = bootstrap_cluster_sums(sums, counts, n_boot, seed)
     # A cluster whose samples are all unscored is drawn like the others (the benchmark's
     # scenarios are the units), and adds nothing to either sum; a replicate that drew only
     # such clusters has no mean and is left out.
@@ -119,9 +120,8 @@ def cluster_bootstrap_mean(
     if g >= MIN_CLUSTERS:  # one cluster drawn over and over says nothing about the spread
         ok = reps[:, 1] > 0
         low, high = percentile_ci(reps[ok, 0] / reps[ok, 1], level)
-    row = value
     return ClusteredMean(
-        estimate=float(row.sum() / len(scored)),
+        estimate=float(value.sum() / len(scored)),
         ci_low=low,
         ci_high=high,
         n=len(scored),

@@ -57,15 +57,16 @@ def tost_binary(
     n = len(ids)
     diff = low = high = p_value = None
     reason: str | None = None
-    if clustered(ids, clusters):
+    is_clustered = clustered(ids, clusters)
+    if is_clustered:
         method = f"(1 - 2 alpha) cluster bootstrap percentile interval in the margin, B={n_boot}"
     else:
         method = "Tango score interval (1 - 2 alpha) inside the margin; two one-sided score tests"
     if n > 0:
-        k_a = sum(1 for sid in ids if a[sid])
-        k_b = sum(1 for sid in ids if b[sid])
-        diff = (k_a - k_b) / n
-        if clustered(ids, clusters):
+        only_a = sum(1 for sid in ids if a[sid] and not b[sid])
+        only_b = sum(1 for sid in ids if b[sid] and not a[sid])
+        diff = (only_a - only_b) / n
+        if is_clustered:
             reps, g = bootstrap_difference(ids, a, b, clusters, n_boot, seed)
             method = f"{method}, {g} clusters"
             if g >= MIN_CLUSTERS:
@@ -73,8 +74,6 @@ def tost_binary(
             else:
                 reason = f"{g} cluster: a cluster bootstrap needs at least {MIN_CLUSTERS}"
         else:
-            only_a = sum(1 for sid in ids if a[sid] and not b[sid])
-            only_b = sum(1 for sid in ids if b[sid] and not a[sid])
             low, high = tango_interval(only_a, only_b, n, 1.0 - 2.0 * alpha)
             p_value = tango_tost_p(only_a, only_b, n, margin)
     if n < min_pairs:

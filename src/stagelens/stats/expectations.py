@@ -79,48 +79,48 @@ def check_expectations(
     checks = []
     for metric, want in (expected or {}).items():
         got = by_metric.get(metric)
-        reasons: list[str] = []
-        share = got.attribution.share if got is not None else None
         if got is None:
-            reasons.append(f"expected {want.verdict}, but the metric was not evaluated")
-        else:
-            if got.verdict != want.verdict:
-                reasons.append(f"expected {want.verdict}, got {got.verdict}")
-            bounds = _bounds_text(want.attribution_min, want.attribution_max)
-            if bounds is not None:
-                lo, hi = want.attribution_min, want.attribution_max
-                if share is None:
-                    why = f" ({got.attribution.note})" if got.attribution.note else ""
-                    reasons.append(f"attribution share undefined{why}, expected {bounds}")
-                elif lo is not None and hi is not None and not lo <= share <= hi:
-                    reasons.append(
-                        f"attribution share {_num(share)} outside [{_num(lo)}, {_num(hi)}]"
-                    )
-                elif lo is None and hi is not None and share > hi:
-                    reasons.append(f"attribution share {_num(share)} above the maximum {_num(hi)}")
-                elif hi is None and lo is not None and share < lo:
-                    reasons.append(f"attribution share {_num(share)} below the minimum {_num(lo)}")
+            checks.append(ExpectationCheck(
+                metric=metric, expected=want, verdict=None, attribution_share=None, met=False,
+                reasons=[f"expected {want.verdict}, but the metric was not evaluated"],
+            ))  # fmt: skip
+            continue
+        share = got.attribution.share
+        reasons = _bound_reasons(want, share, got.attribution.note)
+        # an abstention: only the rules on missing answers or sample size made the verdict
+        # inconclusive, and the scored pairs alone reach the expected verdict
         abstained = (
-            got is not None
+            not reasons
+            and got.verdict != want.verdict
             and bool(got.verdict_reasons)
             and got.verdict_scored_only == want.verdict
-            and all(r.startswith("expected ") and " got inconclusive" in r for r in reasons)
         )
-        if abstained:
-            assert got is not None
-            reasons = [f"{r} ({'; '.join(got.verdict_reasons)})" for r in reasons]
-        checks.append(
-            ExpectationCheck(
-                metric=metric,
-                expected=want,
-                verdict=got.verdict if got is not None else None,
-                attribution_share=share,
-                met=not reasons,
-                reasons=reasons,
-                abstained=abstained,
-            )
-        )
+        if got.verdict != want.verdict:
+            why = f" ({'; '.join(got.verdict_reasons)})" if abstained else ""
+            reasons.insert(0, f"expected {want.verdict}, got {got.verdict}{why}")
+        checks.append(ExpectationCheck(
+            metric=metric, expected=want, verdict=got.verdict, attribution_share=share,
+            met=not reasons, reasons=reasons, abstained=abstained,
+        ))  # fmt: skip
     return checks
+
+
+def _bound_reasons(want: Expectation, share: float | None, note: str | None) -> list[str]:
+    """Why the attribution share misses the expected bounds (empty when it meets them)."""
+    bounds = _bounds_text(want.attribution_min, want.attribution_max)
+    lo, hi = want.attribution_min, want.attribution_max
+    if bounds is None:
+        return []
+    if share is None:
+        why = f" ({note})" if note else ""
+        return [f"attribution share undefined{why}, expected {bounds}"]
+    if lo is not None and hi is not None and not lo <= share <= hi:
+        return [f"attribution share {_num(share)} outside [{_num(lo)}, {_num(hi)}]"]
+    if lo is None and hi is not None and share > hi:
+        return [f"attribution share {_num(share)} above the maximum {_num(hi)}"]
+    if hi is None and lo is not None and share < lo:
+        return [f"attribution share {_num(share)} below the minimum {_num(lo)}"]
+    return []
 
 
 def expectations_summary(checks: Sequence[ExpectationCheck]) -> str | None:
