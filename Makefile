@@ -26,6 +26,12 @@ $(STAMP): pyproject.toml requirements.lock
 		{ apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
 		  { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
 		echo "warning: bubblewrap (bwrap) is not installed; the sandbox is unavailable" >&2
+	# The report's browser test: Playwright drives Debian's chromium (no browser download).
+	# Installed the same way; otherwise tests/slow/test_report_browser.py says why it skips.
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q chromium >/dev/null 2>&1 || \
+		  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } || \
+		echo "warning: chromium is not installed; the report browser test will skip" >&2
 	touch $(STAMP)
 
 demo: $(STAMP)

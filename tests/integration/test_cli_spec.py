@@ -115,6 +115,13 @@ def test_run_trains_sft_only_evaluates_every_stage_and_reports(family: Path) -> 
         ],
     )
     assert result.exit_code == 0, result.output
+    # the phases, in order, then a plain progress line per suite (no bar: not a terminal)
+    phases = ["[1/4] checkpoints", "[2/4] sft_only: training", "[3/4] suites", "[4/4] statistics"]
+    at = [result.output.index(phase) for phase in phases]
+    assert at == sorted(at)
+    assert "sft: 0/2 steps (0%)" in result.output and "sft: 2/2 steps in " in result.output
+    assert "sft_only / unsafe_response: 0/4 samples (0%)" in result.output
+    assert "\r" not in result.output and "it/s]" not in result.output
     record = json.loads((out / "results.json").read_text())
     assert {s["name"] for s in record["stages"]} == {"base", "production", "sft_only"}
     sft_only = next(s for s in record["stages"] if s["name"] == "sft_only")
@@ -144,7 +151,7 @@ def test_run_trains_sft_only_evaluates_every_stage_and_reports(family: Path) -> 
     )
     assert again.exit_code == 0, again.output
     assert again.output.count("reusing finished log") == 6
-    assert "evaluating" not in again.output
+    assert "samples (0%)" not in again.output
 
 
 def test_sft_command_trains_every_parameter(family: Path) -> None:

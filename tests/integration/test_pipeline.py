@@ -270,3 +270,38 @@ def test_batched_provider_matches_the_stock_hf_provider(built, tmp_path):
     assert completions["stagelens-hf"] == completions["hf"]
     # greedy decoding: the same prompts answered alike, not eight empty strings
     assert any(text.strip() for text in completions["hf"].values())
+
+
+def test_local_weights_are_never_looked_up_on_the_hub(built, tmp_path, monkeypatch):
+    """Plain `inspect eval --model stagelens-hf/NAME -M model_path=DIR`: Inspect looks the
+    model up by name for its context window; unregistered, that built a second provider
+    without model_path and asked the hub for NAME/config.json (five retries offline)."""
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import get_model
+    from inspect_ai.model._model_info import _get_model_info_direct
+
+    from stagelens.suites import make_task
+
+    _register_stagelens_provider()
+    _, stages, _ = built
+    path = str(stages["base"].path)
+    name = "stagelens-hf/local-only-weights"
+    assert _get_model_info_direct(name) is None  # not registered by anyone before
+    calls: list[str] = []
+
+    def no_hub(*args: object, **kwargs: object) -> None:
+        calls.append(str(args))
+        raise AssertionError("a hub request for local weights")
+
+    monkeypatch.setattr("huggingface_hub.file_download.hf_hub_download", no_hub)
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", no_hub)
+    model = get_model(name, model_path=path, do_sample=False, memoize=False)
+    try:
+        info = _get_model_info_direct(name)
+        assert info is not None and info.model == path
+        (log,) = inspect_eval(make_task("over_refusal", n=2, max_tokens=4), model=model,
+                              display="none", log_dir=str(tmp_path))  # fmt: skip
+    finally:
+        model.api.close()
+    assert log.status == "success", log.error
+    assert calls == []

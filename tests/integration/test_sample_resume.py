@@ -66,3 +66,10 @@ def test_interrupted_suite_retries_only_unfinished_samples(
     assert sum(retried) == 16 - len(kept)  # only the unfinished samples were generated
     outcomes, _ = read_outcomes(logs["unsafe_response"])
     assert len(outcomes) == 16
+    # the retried log holds every sample: the interrupted one is gone, not left beside it
+    assert list(tmp_path.glob("*.eval")) == [logs["unsafe_response"]]
+    assert not failed.exists()
+    # progress starts from the kept samples and ends at all of them
+    assert any(f"({len(kept)} samples kept)" in m for m in messages)
+    assert f"base / unsafe_response: {len(kept)}/16 samples" in "\n".join(messages)
+    assert any(m.startswith("base / unsafe_response: 16/16 samples in") for m in messages)

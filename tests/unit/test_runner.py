@@ -63,7 +63,10 @@ def test_each_suite_gets_its_own_successful_log(evaluated):
     for path in logs.values():
         assert path.is_file() and path.parent == log_dir
     assert sorted(p.name for p in log_dir.iterdir()) == sorted(p.name for p in logs.values())
-    assert any("evaluating" in m for m in messages)
+    # progress through Inspect's hooks: a first line at 0 and a last one at all samples
+    for suite in SUITES:
+        assert f"base / {suite}: 0/6 samples (0%)" in messages
+        assert any(m.startswith(f"base / {suite}: 6/6 samples in ") for m in messages)
 
 
 def test_logs_carry_the_stage_metadata(evaluated):

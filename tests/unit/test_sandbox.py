@@ -163,3 +163,29 @@ def test_sample_dirs_of_dead_runs_are_swept(tmp_path: Path) -> None:
     # foreign: no owner file, so not made by stagelens's sandbox; never touched
     assert sweep_stale_sample_dirs(str(tmp_path)) == [stale]
     assert not stale.exists() and live.is_dir() and foreign.is_dir()
+
+
+def test_sandboxes_made_without_a_task_sweep_dead_runs_once(tmp_path: Path) -> None:
+    """The organism's actions call sample_init directly (no task_init): a run killed during
+    them must not leave its sample directories behind for ever."""
+    import asyncio
+    import sys
+
+    from stagelens.sandbox.dirs import OWNER_FILE, ROOT_PREFIX
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = tmp_path / f"{ROOT_PREFIX}dead"
+    (stale / "workspace").mkdir(parents=True)
+    (stale / OWNER_FILE).write_text(dead.stdout.strip())
+    config = BwrapConfig(root_dir=str(tmp_path))
+
+    async def make_and_remove() -> None:
+        envs = await BwrapSandboxEnvironment.sample_init("no-task", config, {})
+        await BwrapSandboxEnvironment.sample_cleanup("no-task", config, envs, interrupted=False)
+
+    asyncio.run(make_and_remove())
+    assert not stale.exists()
+    assert list(tmp_path.iterdir()) == []  # its own directory was removed as well
+    # later samples of this process do not sweep again (one listing per root per process)
+    assert str(tmp_path) in BwrapSandboxEnvironment._swept

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from stagelens.errors import UserError
+from stagelens.progress import Console
 from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
@@ -93,7 +94,7 @@ def demo(
     _quiet_libraries()
     _user_errors(
         lambda: run_demo(variant=variant, out=out, seed=seed, n_prompts=n_prompts,
-                         margin=margin, cache=cache, progress=_progress)
+                         margin=margin, cache=cache, progress=_console())
     )  # fmt: skip
 
 
@@ -105,7 +106,7 @@ def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
 
     _quiet_libraries()
     _user_errors(
-        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=_progress)
+        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=_console())
     )
 
 
@@ -116,7 +117,9 @@ def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
     from stagelens.experiment.run import sft_from_spec
 
     _quiet_libraries()
-    _user_errors(lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=_progress))
+    _user_errors(
+        lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=_console())
+    )
 
 
 @main.command()
@@ -173,7 +176,7 @@ def rescore(
 
     def go() -> None:
         judge = _judge(judge_models, rubric, aggregate)
-        rescore_run(run, judge=judge, rater=rater, out=out, progress=_progress)
+        rescore_run(run, judge=judge, rater=rater, out=out, progress=_console())
 
     _user_errors(go)
 
@@ -212,8 +215,10 @@ def _user_errors(call: Callable[[], object]) -> None:
         sys.exit(2)
 
 
-def _progress(message: str) -> None:
-    click.echo(message)
+def _console() -> Console:
+    """Progress lines on standard output: a live bar per suite on a terminal, plain lines
+    every 30 s when redirected to a file or a pipe."""
+    return Console(sys.stdout)
 
 
 def _quiet_libraries() -> None:
@@ -224,6 +229,9 @@ def _quiet_libraries() -> None:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # tqdm reads its defaults from the environment when it is first imported (next line):
+    # transformers' GGUF conversion draws a raw bar that no library switch turns off
+    os.environ.setdefault("TQDM_DISABLE", "1")
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

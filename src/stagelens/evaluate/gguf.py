@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stagelens.progress import Progress
 from stagelens.training.cache import checkpoint_dir, file_sha256, load_manifest, save_checkpoint
 
 
-def materialize_gguf(gguf: Path, cache: Path) -> Path:
+def materialize_gguf(gguf: Path, cache: Path, progress: Progress | None = None) -> Path:
     """An HF checkpoint directory with the GGUF's weights (dequantised) and tokenizer."""
     if not gguf.is_file():
         raise FileNotFoundError(f"GGUF file not found: {gguf}")
@@ -22,6 +23,8 @@ def materialize_gguf(gguf: Path, cache: Path) -> Path:
     target = checkpoint_dir(cache, f"gguf-{gguf.stem}", key)
     if load_manifest(target, key) is not None:
         return target
+    if progress is not None:
+        progress(f"converting {gguf.name} to a checkpoint (once; cached in {target.parent})")
 
     def write(scratch: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -23,8 +23,10 @@ from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
     GenerateConfig,
+    ModelInfo,
     ModelOutput,
     ModelUsage,
+    set_model_info,
 )
 from inspect_ai.model._providers.hf import HuggingFaceAPI
 from inspect_ai.tool import ToolChoice, ToolInfo
@@ -48,6 +50,13 @@ class _Batcher:
 class BatchedHuggingFaceAPI(HuggingFaceAPI):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        path = kwargs.get("model_path")
+        if path is not None:
+            # without it Inspect looks the model up by name later (context window), builds a
+            # second provider without model_path and asks the hub for "<name>/config.json":
+            # five retries and a screen of warnings offline, for weights that are local
+            info = ModelInfo(organization="stagelens", model=str(path))
+            set_model_info(f"stagelens-hf/{self.model_name}", info)
         # a batch of 128 prompts fits a 7-8B model on one 80 GB GPU at a few hundred new
         # tokens; pass model arg batch_size to change it
         self._batcher = _Batcher(max_batch=int(self.batch_size or 128))

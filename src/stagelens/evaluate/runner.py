@@ -98,7 +98,10 @@ def evaluate_stage(
     from inspect_ai.model import ModelInfo, get_model, set_model_info
 
     import stagelens.evaluate.plugin  # noqa: F401  (registers the stagelens-hf provider)
+    from stagelens.evaluate.meter import metered, register
     from stagelens.suites import make_task
+
+    register()
 
     roles = model_roles or {}
     logs: dict[str, Path] = {}
@@ -122,12 +125,18 @@ def evaluate_stage(
         partial = find_finished(log_dir, stage, suite, task_args, UNFINISHED, roles)
         if partial is None:
             continue
-        progress(f"{stage.name} / {suite}: resuming {partial.name}")
-        (log,) = eval_retry(str(partial), log_dir=str(log_dir), display="none",
-                            max_samples=max_samples or concurrency, log_realtime=realtime,
-                            score_display=False)  # fmt: skip
+        kept = _samples_kept(partial)
+        progress(f"{stage.name} / {suite}: resuming {partial.name} ({kept} samples kept)")
+        with metered(progress, f"{stage.name} / {suite}", done=kept):
+            (log,) = eval_retry(str(partial), log_dir=str(log_dir), display="none",
+                                max_samples=max_samples or concurrency, log_realtime=realtime,
+                                score_display=False)  # fmt: skip
         _check(log, stage, suite)
         logs[suite] = _local_path(log.location)
+        if logs[suite] != partial:
+            # the retried log holds every sample the interrupted one had; two logs of one
+            # eval side by side would show `inspect view` the same samples twice
+            partial.unlink(missing_ok=True)
         todo.remove(suite)
     if not todo:
         return logs
@@ -139,33 +148,44 @@ def evaluate_stage(
         )
     try:
         for suite in todo:
-            progress(f"{stage.name} / {suite}: evaluating")
-            (log,) = inspect_eval(
-                make_task(suite, **task_args),
-                model=model,
-                log_dir=str(log_dir),
-                display="none",
-                # local weights: every sample at once, so the provider can batch them all;
-                # Inspect's default adaptive concurrency starts at a few and grows slowly
-                max_connections=concurrency,
-                max_samples=max_samples,
-                model_roles=dict(roles) or None,
-                log_realtime=realtime,
-                score_display=False,
-                metadata={
-                    "stagelens_stage": stage.name,
-                    "stagelens_key": stage.key,
-                    "stagelens_suite": suite,
-                    "stagelens_checkpoint": stage.checkpoint,
-                    "stagelens_task_args": json.dumps(task_args, sort_keys=True),
-                    "stagelens_model_roles": json.dumps(roles, sort_keys=True),
-                },
-            )
+            metadata = {
+                "stagelens_stage": stage.name,
+                "stagelens_key": stage.key,
+                "stagelens_suite": suite,
+                "stagelens_checkpoint": stage.checkpoint,
+                "stagelens_task_args": json.dumps(task_args, sort_keys=True),
+                "stagelens_model_roles": json.dumps(roles, sort_keys=True),
+            }
+            with metered(progress, f"{stage.name} / {suite}"):
+                (log,) = inspect_eval(
+                    make_task(suite, **task_args),
+                    model=model,
+                    log_dir=str(log_dir),
+                    display="none",
+                    # local weights: every sample at once, so the provider can batch them all;
+                    # Inspect's default adaptive concurrency starts at a few and grows slowly
+                    max_connections=concurrency,
+                    max_samples=max_samples,
+                    model_roles=dict(roles) or None,
+                    log_realtime=realtime,
+                    score_display=False,
+                    metadata=metadata,
+                )
             _check(log, stage, suite)
             logs[suite] = _local_path(log.location)
     finally:
         model.api.close()
     return logs
+
+
+def _samples_kept(partial: Path) -> int:
+    """How many samples an interrupted log finished (eval_retry keeps them)."""
+    from inspect_ai.log import read_eval_log_sample_summaries
+
+    try:
+        return sum(1 for s in read_eval_log_sample_summaries(str(partial)) if s.error is None)
+    except Exception:  # an unreadable log is retried all the same; the count is only shown
+        return 0
 
 
 def _check(log: Any, stage: StageModel, suite: str) -> None:

@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 
 
 
-def stage_model(name: str, ref: ModelRef, cache: Path, temperature: float) -> StageModel:
-    """How Inspect reaches a stage's weights (the spec's model reference)."""
+def stage_model(
+    name: str, ref: ModelRef, cache: Path, temperature: float, progress: Progress | None = None
+) -> StageModel:
+    """How Inspect reaches a stage's weights (the spec's model reference); a GGUF is converted
+    to a cached checkpoint the first time (said through `progress`)."""
     from stagelens.evaluate.gguf import materialize_gguf
     from stagelens.evaluate.runner import StageModel
     from stagelens.training.cache import config_key, file_sha256
@@ -44,7 +47,7 @@ def stage_model(name: str, ref: ModelRef, cache: Path, temperature: float) -> St
         return StageModel(name, ref.inspect, key, "inspect", tuple(ref.model_args.items()))
     assert provider is not None
     if ref.gguf is not None:
-        path = materialize_gguf(Path(ref.gguf), cache)
+        path = materialize_gguf(Path(ref.gguf), cache, progress)
         return StageModel(name, str(path), file_sha256(Path(ref.gguf))[:16], provider, sampling)
     if ref.hub is not None:
         args = (*sampling, ("revision", ref.revision)) if ref.revision else sampling
@@ -77,7 +80,7 @@ def train_sft_only(
     if base.gguf is not None:
         from stagelens.evaluate.gguf import materialize_gguf
 
-        source = str(materialize_gguf(Path(base.gguf), cache))
+        source = str(materialize_gguf(Path(base.gguf), cache, progress))
     else:
         source = base.path or str(base.hub)
     return run_sft_recipe(source, spec.sft, out_dir / "checkpoints" / "sft_only", progress=progress)
@@ -169,13 +172,19 @@ def run_experiment(
     cache_dir = Path(cache) if cache is not None else cache_root()
     start, timings = time.monotonic(), {}
 
-    trained = None
-    if spec.sft_only is None:
-        progress("sft_only: training the base with the spec's SFT recipe")
-        trained = train_sft_only(spec, out_dir, cache_dir, progress)
-    timings["sft"] = time.monotonic() - start
     refs: dict[str, ModelRef | None] = {s.name: s.model for s in spec.stages}
     refs["sft_only"] = spec.sft_only
+    progress(f"[1/4] checkpoints of {', '.join(name for name, ref in refs.items() if ref)}")
+    for name, ref in refs.items():
+        if ref is not None:
+            stage_model(name, ref, cache_dir, runs[0].temperature, progress)
+    trained = None
+    if spec.sft_only is None:
+        progress("[2/4] sft_only: training the base with the spec's SFT recipe")
+        trained = train_sft_only(spec, out_dir, cache_dir, progress)
+    else:
+        progress(f"[2/4] sft_only: given by the spec ({spec.sft_only.describe()}), no training")
+    timings["sft"] = time.monotonic() - start
 
     def model_for(name: str, run: SuiteRun) -> StageModel:
         ref = refs[name]
@@ -184,8 +193,10 @@ def run_experiment(
             return trained_model(name, trained, spec, run.temperature)
         return stage_model(name, ref, cache_dir, run.temperature)
 
+    progress(f"[3/4] suites {', '.join(run.suite for run in runs)} on {', '.join(refs)}")
     runs = calibrated(spec, runs, out_dir, progress)
     logs = pipeline.evaluate(list(refs), runs, model_for, out_dir / "logs", progress, timings)
+    progress("[4/4] statistics and report")
     tick = time.monotonic()
     metrics, suites = pipeline.compare(
         logs, runs, pipeline.Settings(margin=spec.margin, min_pairs=spec.min_pairs, seed=seed)

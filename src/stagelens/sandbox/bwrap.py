@@ -100,6 +100,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     # sample roots not yet cleaned, by task, for task_cleanup after interrupted samples
     _live_roots: dict[str, set[Path]] = {}  # noqa: RUF012 - shared registry by design
+    # sample roots' parents already swept by this process (None: the system temp directory)
+    _swept: set[str | None] = set()  # noqa: RUF012 - shared registry by design
 
     def __init__(self, task_name: str, dirs: SampleDirs, config: BwrapConfig) -> None:
         super().__init__()
@@ -119,8 +121,13 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         problem = select.bwrap_problem()
         if problem is not None:
             raise BwrapSandboxError(f"the bwrap sandbox cannot run here: {problem}")
+        cls._sweep(load_config(config).root_dir)
+
+    @classmethod
+    def _sweep(cls, root_dir: str | None) -> None:
         # a run killed outright (SIGKILL, a lost machine) never reached its cleanup
-        removed = sweep_stale_sample_dirs(load_config(config).root_dir)
+        removed = sweep_stale_sample_dirs(root_dir)
+        cls._swept.add(root_dir)
         if removed:
             logger.info("removed %d bwrap sample directories of dead runs", len(removed))
 
@@ -133,6 +140,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         metadata: dict[str, str],
     ) -> dict[str, SandboxEnvironment]:
         resolved = load_config(config)
+        if resolved.root_dir not in cls._swept:
+            # callers that make sandboxes without a task (the organism's actions) sweep here
+            cls._sweep(resolved.root_dir)
         dirs = create_sample_dirs(resolved)
         cls._live_roots.setdefault(task_name, set()).add(dirs.root)
         return {"default": cls(task_name, dirs, resolved)}

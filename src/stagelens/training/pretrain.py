@@ -12,7 +12,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from stagelens.progress import Progress
+from stagelens.progress import Meter, Progress
 from stagelens.training.config import PretrainRecipe
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ def pretrain(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_at)
     model.train()
     start, loss_value = time.monotonic(), float("nan")
-    for step in range(recipe.steps):
+    meter = Meter(progress, "pretrain", recipe.steps, unit="steps")
+    for _ in range(recipe.steps):
         batch = rng.sample(encoded, recipe.batch_size)
         width = max(len(ids) for ids in batch)
         input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -60,7 +61,7 @@ def pretrain(
         schedule.step()
         optimiser.zero_grad(set_to_none=True)
         loss_value = float(loss.detach())
-        if (step + 1) % 100 == 0 or step + 1 == recipe.steps:
-            progress(f"pretrain step {step + 1}/{recipe.steps} loss {loss_value:.3f}")
+        meter.advance(note=f"loss {loss_value:.3f}")
+    meter.finish()
     model.eval()
     return recipe.steps, time.monotonic() - start, loss_value

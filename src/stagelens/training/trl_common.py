@@ -4,23 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from stagelens.progress import Progress
+from stagelens.progress import Meter, Progress
 
 
 def progress_callback(label: str, progress: Progress) -> Any:
-    """A `TrainerCallback` that reports each logged loss as ``"{label} step i/n loss x"``.
+    """A `TrainerCallback` that reports steps done of the total, with rate, time left and the
+    latest logged loss (a `Meter`: a live bar on a terminal, a plain line every 30 s in a log).
 
     Only the main process reports, so `accelerate launch` on several GPUs prints one line
-    per logging step, not one per process.
+    per report, not one per process.
     """
     from transformers import TrainerCallback
 
     class _Report(TrainerCallback):  # type: ignore[misc]
+        meter: Meter | None = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            if state.is_world_process_zero:
+                self.meter = Meter(progress, label, state.max_steps, unit="steps",
+                                   done=state.global_step)  # fmt: skip
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            if self.meter is not None:
+                self.meter.advance(state.global_step - self.meter.done)
+
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
-            if logs and "loss" in logs and state.is_world_process_zero:
-                progress(
-                    f"{label} step {state.global_step}/{state.max_steps} loss {logs['loss']:.3f}"
-                )
+            if self.meter is not None and logs and "loss" in logs:
+                self.meter.note = f"loss {logs['loss']:.3f}"
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            if self.meter is not None:
+                self.meter.finish()
+                self.meter = None
 
     return _Report()
 
