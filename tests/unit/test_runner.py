@@ -219,3 +219,18 @@ def test_a_failed_eval_raises_and_its_log_is_not_reused(evaluated, tmp_path):
         evaluate_stage(stage, ["unsafe_response"], ARGS, tmp_path, lambda m: None)
     assert len(list(tmp_path.iterdir())) == 1  # Inspect wrote the failed log ...
     assert find_finished(tmp_path, stage, "unsafe_response", ARGS) is None  # ... not reused
+
+
+def test_model_names_that_are_local_weights(tmp_path):
+    """A judge is an Inspect model string without model args: the stagelens-hf provider
+    reads a checkpoint directory, a GGUF file or a shipped model's alias from the name."""
+    from stagelens.evaluate.gguf import SHIPPED, local_weights
+
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    assert local_weights(str(checkpoint)) is None  # a directory without a config: not weights
+    (checkpoint / "config.json").write_text("{}")
+    assert local_weights(str(checkpoint)) == checkpoint
+    assert local_weights("HuggingFaceTB/SmolLM2-135M-Instruct") is None  # a hub id
+    assert local_weights(str(tmp_path / "missing.gguf")) is None
+    assert "smollm2-135m-instruct" in SHIPPED

@@ -45,6 +45,8 @@ def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
                      default="xstest", show_default=True, help="the judge's rubric"),
         click.option("--aggregate", type=click.Choice(["majority", "median"]),
                      default="majority", show_default=True, help="a panel's verdict"),
+        click.option("--judge-max-tokens", type=click.IntRange(min=16), default=None,
+                     help="cap each judge reply (default 1024; small local judges)"),
     ]):  # fmt: skip
         command = option(command)
     return command
@@ -141,6 +143,7 @@ def calibrate(
     judge_models: tuple[str, ...],
     rubric: str,
     aggregate: str,
+    judge_max_tokens: int | None,
     json_out: Path | None,
 ) -> None:  # fmt: skip
     """Agreement of a rater with human labels (JSONL prompt/response/label, or XSTest CSV)."""
@@ -149,7 +152,8 @@ def calibrate(
     from stagelens.report.atomic import atomic_write_text
 
     def go() -> None:
-        result = run_calibration(file, rater, _judge(judge_models, rubric, aggregate))
+        judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
+        result = run_calibration(file, rater, judge)
         click.echo(format_calibration(result))
         if json_out is not None:
             atomic_write_text(json_out, result.model_dump_json(indent=2))
@@ -169,19 +173,22 @@ def rescore(
     judge_models: tuple[str, ...],
     rubric: str,
     aggregate: str,
+    judge_max_tokens: int | None,
     out: Path | None,
 ) -> None:  # fmt: skip
     """Re-score a finished run's answers (never regenerated); cached verdicts cost nothing."""
     from stagelens.experiment.rescore import rescore_run
 
     def go() -> None:
-        judge = _judge(judge_models, rubric, aggregate)
+        judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
         rescore_run(run, judge=judge, rater=rater, out=out, progress=_console())
 
     _user_errors(go)
 
 
-def _judge(models: tuple[str, ...], rubric: str, aggregate: str) -> Any:
+def _judge(
+    models: tuple[str, ...], rubric: str, aggregate: str, max_tokens: int | None = None
+) -> Any:
     """The JudgeSpec the --judge options describe (None without --judge)."""
     from pydantic import ValidationError
 
@@ -192,7 +199,8 @@ def _judge(models: tuple[str, ...], rubric: str, aggregate: str) -> Any:
     graders = {"model": models[0]} if len(models) == 1 else {"models": list(models)}
     try:
         return JudgeSpec.model_validate(
-            {"name": "cli", "rubric": rubric, "aggregate": aggregate, **graders}
+            {"name": "cli", "rubric": rubric, "aggregate": aggregate,
+             "max_tokens": max_tokens, **graders}
         )
     except ValidationError as err:
         raise UserError(f"--judge: {err.errors()[0]['msg']}") from err

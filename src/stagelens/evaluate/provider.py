@@ -49,6 +49,15 @@ class _Batcher:
 
 class BatchedHuggingFaceAPI(HuggingFaceAPI):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        name = kwargs.get("model_name", args[0] if args else "")
+        if kwargs.get("model_path") is None and name:
+            # a model string alone can name local weights (a judge has no model args):
+            # stagelens-hf/smollm2-135m-instruct, stagelens-hf//path/to/dir or /file.gguf
+            from stagelens.evaluate.gguf import local_weights
+
+            local = local_weights(str(name))
+            if local is not None:
+                kwargs["model_path"] = str(local)
         super().__init__(*args, **kwargs)
         path = kwargs.get("model_path")
         if path is not None:
@@ -79,6 +88,11 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
         ):
             if value is not None:
                 options[name] = value
+        if options.get("temperature") == 0:
+            # temperature 0 means greedy (as judges ask); transformers rejects it as a value
+            for name in ("temperature", "top_p", "top_k"):
+                options.pop(name, None)
+            options["do_sample"] = False
         start = time.monotonic()
         text, n_in, n_out = await self._submit(self.hf_chat(input, tools), options)
         message = ChatMessageAssistant(content=text, model=self.model_name, source="generate")

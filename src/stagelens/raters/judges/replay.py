@@ -70,7 +70,8 @@ def judge_labels(
         score_display=False,
     )
     if log.status != "success":
-        raise RuntimeError(f"judging ended {log.status}: {log.error}")
+        why = log.error.message if log.error is not None else "no error recorded"
+        raise RuntimeError(f"judging ended {log.status}: {why} (log: {log.location})")
     labels: dict[int, str] = {}
     counts = {"grader_calls": 0, "cache_hits": 0}
     for sample in log.samples or []:

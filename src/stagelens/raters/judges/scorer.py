@@ -127,7 +127,7 @@ class _JudgeResult:
 
 async def _one_judge(
     role: str, rubric: str, spec: _Rubric, prompt: str, response: str, retries: int,
-    cache: VerdictCache | None,
+    cache: VerdictCache | None, config: GenerateConfig = JUDGE_CONFIG,
 ) -> _JudgeResult:  # fmt: skip
     grader = get_model(role=role, required=True)
     judge = str(grader)
@@ -141,7 +141,7 @@ async def _one_judge(
     verdict = None
     while verdict is None and len(replies) <= retries:
         sent = build_prompt(rubric, prompt, response)  # fresh nonce per call
-        output = await grader.generate(sent, config=JUDGE_CONFIG)
+        output = await grader.generate(sent, config=config)
         replies.append(output.completion)
         verdict = parse_verdict(output.completion, spec.verdict)
     if verdict is None:
@@ -202,6 +202,7 @@ def judged(
     aggregate: str = "majority",
     cache: str | None = None,
     response: str = "completion",
+    max_tokens: int | None = None,
 ) -> Scorer:
     """Value 1 if the (panel's) verdict is the event, 0 if not, unscored (NaN) if none is valid.
 
@@ -209,6 +210,8 @@ def judged(
     their majority on the event (a tie is unscored) or the event read off their median
     severity. `cache` is the verdict cache file (default: stagelens's cache; "none": off).
     `response` is what is graded: the final "completion", or the agent's whole "transcript".
+    `max_tokens` caps each reply (default 1024): a small local judge that never closes its
+    verdict would otherwise generate to the cap on every retry.
     """
     if rubric not in RUBRIC_NAMES:
         raise ValueError(f"unknown rubric {rubric!r}; known: {sorted(RUBRIC_NAMES)}")
@@ -226,6 +229,9 @@ def judged(
     if len(set(roles)) != len(roles):
         raise ValueError(f"grader roles repeat: {roles}")
     store = None if cache == "none" else open_cache(cache)
+    config = JUDGE_CONFIG if max_tokens is None else JUDGE_CONFIG.merge(
+        GenerateConfig(max_tokens=max_tokens)
+    )
     if response not in ("completion", "transcript"):
         raise ValueError(f"response must be 'completion' or 'transcript', got {response!r}")
 
@@ -233,7 +239,7 @@ def judged(
         # roles resolve per sample: they are bound by the running eval, not at task build time
         graded = state.output.completion if response == "completion" else transcript(state)
         results = [
-            await _one_judge(role, rubric, spec, state.input_text, graded, retries, store)
+            await _one_judge(role, rubric, spec, state.input_text, graded, retries, store, config)
             for role in roles
         ]
         decided, label = _aggregate(results, spec, chosen, aggregate)

@@ -42,6 +42,7 @@ class JudgeSpec(StrictModel):
     models: list[str] = Field(default_factory=list)  # a panel of graders
     aggregate: Literal["majority", "median"] = "majority"
     retries: int = Field(default=2, ge=0, le=10)
+    max_tokens: int | None = Field(default=None, ge=16)  # per reply; None: 1024
     # pin the rubric: a run fails rather than silently grade with a changed prompt
     rubric_version: str | None = None
 
@@ -67,7 +68,8 @@ class JudgeSpec(StrictModel):
     @property
     def identity(self) -> RaterIdentity:
         """Who rates when this judge does: its name, rubric version and graders."""
-        return judge_identity(self.name, self.rubric, self.graders, self.aggregate)
+        return judge_identity(self.name, self.rubric, self.graders, self.aggregate,
+                              self.max_tokens)  # fmt: skip
 
 
 class JudgeSettings(StrictModel):
@@ -77,6 +79,7 @@ class JudgeSettings(StrictModel):
     n_graders: int = Field(default=1, ge=1)
     aggregate: Literal["majority", "median"] = "majority"
     retries: int = Field(default=2, ge=0)
+    max_tokens: int | None = None
     cache: str | None = None  # verdict cache file; None: stagelens's default; "none": off
 
     def roles(self) -> list[str]:
@@ -86,7 +89,8 @@ class JudgeSettings(StrictModel):
     def scorer(self, event: str, response: str = "completion") -> Scorer:
         """The `judged` scorer these settings describe, deciding `event`."""
         return judged(self.rubric, event, retries=self.retries, graders=self.roles(),
-                      aggregate=self.aggregate, cache=self.cache, response=response)  # fmt: skip
+                      aggregate=self.aggregate, cache=self.cache, response=response,
+                      max_tokens=self.max_tokens)  # fmt: skip
 
 
 def settings_for(judge: JudgeSpec, cache: str | None = None) -> JudgeSettings:
@@ -96,6 +100,7 @@ def settings_for(judge: JudgeSpec, cache: str | None = None) -> JudgeSettings:
         n_graders=len(judge.graders),
         aggregate=judge.aggregate,
         retries=judge.retries,
+        max_tokens=judge.max_tokens,
         cache=cache,
     )
 
@@ -105,10 +110,14 @@ def model_roles_for(judge: JudgeSpec) -> dict[str, str]:
     return dict(zip(grader_roles(len(judge.graders)), judge.graders, strict=True))
 
 
-def judge_identity(name: str, rubric: str, graders: list[str], aggregate: str) -> RaterIdentity:
+def judge_identity(
+    name: str, rubric: str, graders: list[str], aggregate: str, max_tokens: int | None = None
+) -> RaterIdentity:
     """The rater identity of the judge `name` (`judge:NAME`): its rubric version and graders."""
     panel = len(graders) > 1
     how = f"{aggregate} of {len(graders)} graders" if panel else "one grader"
+    if max_tokens is not None:
+        how += f" (replies capped at {max_tokens} tokens)"
     return RaterIdentity(
         name=judge_rater(name),
         version=RUBRIC_VERSIONS[rubric],
