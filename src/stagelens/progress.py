@@ -21,6 +21,7 @@ Progress = Callable[[str], None]
 BAR_WIDTH = 24
 REDRAW_SECONDS = 0.2  # a terminal's status line is redrawn at most this often
 PLAIN_EVERY_SECONDS = 30.0
+ETA_AFTER_SHARE = 0.05  # time left is shown once this share of the run's work is done
 
 
 class Console:
@@ -114,7 +115,8 @@ class Meter:
         if ran > 0 and elapsed > 0:
             rate = ran / elapsed
             parts.append(f"{rate:.1f}/s" if rate >= 1 else f"{60 * rate:.1f}/min")
-            if self.total:
+            # the first units of a batched run arrive together: an ETA from them is noise
+            if self.total and ran >= ETA_AFTER_SHARE * (self.total - self.start_done):
                 parts.append(f"ETA {_clock_text((self.total - self.done) / rate)}")
         if self.note:
             parts.append(self.note)

