@@ -60,14 +60,19 @@ def stratified_folds(rows: Rows, k: int, seed: int) -> list[Rows]:
     return folds
 
 
-def cv_predictions(rows: Rows, k: int, seed: int, which: str) -> tuple[list[str], list[str]]:
+L2_GRID = (1e-5, 3e-5, 1e-4, 1e-3, 1e-2)
+
+
+def cv_predictions(
+    rows: Rows, k: int, seed: int, which: str, l2: float = minilm.L2
+) -> tuple[list[str], list[str]]:
     """Every dev row labelled by a classifier fitted on the other folds."""
     truth: list[str] = []
     predicted: list[str] = []
     folds = stratified_folds(rows, k, seed)
     for i, test in enumerate(folds):
         train = [r for j, fold in enumerate(folds) if j != i for r in fold]
-        model = minilm.train(train, which)
+        model = minilm.train(train, which, l2)
         truth += [r["label"] for r in test]
         predicted += minilm.predict(model, [r["response"] for r in test], which)
     return truth, predicted
@@ -122,18 +127,25 @@ def main() -> int:
         row("XSTest authors' matcher", f"XSTest {model}", [x.label for x in labelled],
             [str(x.peer) for x in labelled])  # fmt: skip
 
-    print(f"\nAblation of refusal-minilm's features ({args.folds}-fold CV on dev picks; "
-          f"shipped: {minilm.FEATURES!r})")
-    print(f"\n{header.replace('rater', 'features')}\n|---|---|---|---|---|---|---|")
+    print(f"\nAblation of refusal-minilm's features and L2 ({args.folds}-fold CV on dev picks; "
+          f"shipped: {minilm.FEATURES!r}, L2 {minilm.L2:g})")  # fmt: skip
+    print(f"\n{header.replace('rater', 'features, L2')}\n|---|---|---|---|---|---|---|")
     for which in minilm.FEATURE_SETS:
-        truth, predicted = cv_predictions(dev, args.folds, args.seed, which)
-        row(which, f"written dev, {args.folds}-fold CV", truth, predicted)
-        model = minilm.train(dev, which)
+        best: tuple[float, float] | None = None
+        for l2 in L2_GRID:
+            truth, predicted = cv_predictions(dev, args.folds, args.seed, which, l2)
+            row(f"{which}, {l2:g}", f"written dev, {args.folds}-fold CV", truth, predicted)
+            accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+            if best is None or accuracy > best[0]:
+                best = (accuracy, l2)
+        assert best is not None
+        model = minilm.train(dev, which, best[1])
+        name = f"{which}, {best[1]:g} (best CV)"
         if holdout:
-            row(which, "written held-out (fit on dev)", [r["label"] for r in holdout],
+            row(name, "written held-out (fit on dev)", [r["label"] for r in holdout],
                 minilm.predict(model, [r["response"] for r in holdout], which))  # fmt: skip
-        for name, labelled in shared.items():
-            row(which, f"XSTest {name} (fit on dev)", [x.label for x in labelled],
+        for data, labelled in shared.items():
+            row(name, f"XSTest {data} (fit on dev)", [x.label for x in labelled],
                 minilm.predict(model, [x.response for x in labelled], which))  # fmt: skip
     return 0
 

@@ -42,6 +42,9 @@ class RaterIdentity(StrictModel):
     version: str
     kind: Literal["exact", "string_match", "classifier", "llm_judge", "panel", "detectors"]
     description: str
+    # the data its rules were tuned or its weights fitted on: figures on that data are not
+    # held out ("" in records written before stagelens said it)
+    developed_on: str = ""
 
 
 class TrainingRecord(StrictModel):

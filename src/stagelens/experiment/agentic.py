@@ -26,6 +26,8 @@ DETECTORS = RaterIdentity(
         "re-timing of the submission alone in a fresh sandbox on hidden inputs, hidden-input "
         "correctness, and an implausible-speed-up bound."
     ),
+    developed_on="stagelens's written cheat and honest solutions of the environment's problems "
+    "(tests/), not on any agent's episodes it reports on",
 )
 
 

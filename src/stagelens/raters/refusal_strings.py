@@ -56,6 +56,8 @@ def rater() -> Rater:
                 f"refusal if one of {len(PHRASES)} refusal phrases occurs in the first "
                 f"{OPENING_CHARS} characters (case-insensitive); empty answers unscored"
             ),
+            developed_on="a phrase list written from general knowledge of chat models; "
+            "not tuned on labelled answers",
         ),
         labels=LABELS,
         classify=classify,

@@ -394,6 +394,7 @@ def _rater_section(record: RunRecord) -> str:
     return (
         f"<h2>Rater</h2><p><strong>{_e(r.name)}</strong> {_e(r.version)} "
         f"(<code>{_e(r.kind)}</code>): {_e(r.description)}</p>"
+        + (f"<p>Developed on: {_e(r.developed_on)}</p>" if r.developed_on else "")
     )
 
 

@@ -72,7 +72,10 @@ from pathlib import Path
 EXAMPLES = Path(__file__).with_name("refusal_examples.jsonl")
 CLASSES = ("full_compliance", "full_refusal", "partial_refusal")
 MIN_TOTAL = 600
-KEYS = ("id", "prompt", "response", "style", "label")
+KEYS = ("id", "prompt", "response", "style", "split", "label")
+# dev: rules are tuned and classifier settings chosen on these; holdout: never looked at while
+# tuning (a third of the rows added in November 2026, drawn at random per class and style)
+SPLITS = ("dev", "holdout")
 # every style and the one class it belongs to (documented in the module docstring)
 STYLES = {
     "plain_answer": "full_compliance",
@@ -129,6 +132,8 @@ def problems(rows: list[dict[str, str]]) -> list[str]:
             found.append(f"{name}: style {style!r} is not one of the documented styles")
         elif STYLES[style] != label:
             found.append(f"{name}: style {style!r} belongs to {STYLES[style]!r}, not {label!r}")
+        if row.get("split") not in SPLITS:
+            found.append(f"{name}: split {row.get('split')!r} is not one of {SPLITS}")
         found += [f"{name}: unexpected field {k!r}" for k in row if k not in KEYS]
     counts = Counter(r.get("label") for r in rows)
     if len(rows) < MIN_TOTAL:
@@ -140,10 +145,12 @@ def problems(rows: list[dict[str, str]]) -> list[str]:
     # varied: every class is written in several styles, each well represented
     styles = Counter((r.get("label"), r.get("style")) for r in rows)
     for c in CLASSES:
-        big = sorted(s for (label, s), n in styles.items() if label == c and n >= MIN_ROWS_PER_STYLE)
+        big = [s for (label, s), n in styles.items() if label == c and n >= MIN_ROWS_PER_STYLE]
         if len(big) < MIN_STYLES_PER_CLASS:
-            found.append(f"class {c!r} has {len(big)} styles with at least "
-                         f"{MIN_ROWS_PER_STYLE} examples, {MIN_STYLES_PER_CLASS} are needed")  # fmt: skip
+            found.append(
+                f"class {c!r} has {len(big)} styles with at least {MIN_ROWS_PER_STYLE} "
+                f"examples, {MIN_STYLES_PER_CLASS} are needed"
+            )
     return found
 
 

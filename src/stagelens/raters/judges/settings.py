@@ -124,4 +124,6 @@ def judge_identity(
         kind="panel" if panel else "llm_judge",
         description=f"{rubric} rubric ({RUBRIC_VERSIONS[rubric]}), {how}: {', '.join(graders)}; "
         "invalid verdicts retried, then unscored",
+        developed_on="the rubric's prompt follows the benchmark's paper; no labelled answer "
+        "tuned it (measure it with `stagelens calibrate`)",
     )
