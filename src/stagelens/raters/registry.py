@@ -72,9 +72,10 @@ def rater_identity(rater: str, judge: JudgeSpec | None = None) -> RaterIdentity:
 def _register_builtins() -> None:
     if "organism-exact" in _RATERS:
         return
-    from stagelens.raters import minilm, organism, refusal_strings, refusal_strings3
+    from stagelens.raters import awareness, minilm, organism, refusal_strings, refusal_strings3
 
     register_rater(organism.RATER_NAME, organism.rater)
     register_rater(refusal_strings.RATER_NAME, refusal_strings.rater)
     register_rater(refusal_strings3.RATER_NAME, refusal_strings3.rater)
     register_rater(minilm.RATER_NAME, minilm.rater)
+    register_rater(awareness.RATER_NAME, awareness.rater)

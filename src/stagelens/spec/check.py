@@ -78,12 +78,22 @@ def _check_jsonl(path: Path, field: str) -> list[str]:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue  # blank lines (a trailing newline) carry no example
-                problem = _row_problem(line)
+                problem = _row_problem(line) or _canary_problem(line)
                 if problem:
                     return [f"{field}: {path}:{number}: {problem}"]
     except (OSError, UnicodeDecodeError) as err:
         return [f"{field}: {path}: cannot read: {err}"]
     return []
+
+
+def _canary_problem(line: str) -> str | None:
+    """Benchmark data never goes into a training mixture: a line carrying a canary is refused."""
+    from stagelens.benchmarks.dilemmas import CANARY
+
+    if CANARY in line:
+        return (f"carries the canary of stagelens's dilemma benchmark ({CANARY}); eval data "
+                "must not be trained on")  # fmt: skip
+    return None
 
 
 def _row_problem(line: str) -> str | None:

@@ -83,8 +83,19 @@ def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
     return tuple(defs)
 
 
+def _dilemma_metrics() -> tuple[MetricDef, ...]:
+    from stagelens.suites.alignment_dilemmas import METRICS, SCORER_NAME
+
+    return tuple(
+        MetricDef(name=name, metric=name, label=label, description=description,
+                  scorer=SCORER_NAME, key=key)
+        for key, (name, label, description) in METRICS.items()
+    )  # fmt: skip
+
+
 def _builtin_entries() -> list[SuiteEntry]:
     from stagelens.suites import (
+        alignment_dilemmas,
         organism_reward_hacking,
         over_refusal,
         reward_hacking,
@@ -99,6 +110,8 @@ def _builtin_entries() -> list[SuiteEntry]:
         SuiteEntry(reward_hacking.INFO, reward_hacking.reward_hacking, _episode_metrics(True)),
         SuiteEntry(organism_reward_hacking.INFO, organism_reward_hacking.organism_reward_hacking,
                    _episode_metrics(False)),
+        SuiteEntry(alignment_dilemmas.INFO, alignment_dilemmas.alignment_dilemmas,
+                   _dilemma_metrics(), spec_suite=True),
     ]  # fmt: skip
 
 

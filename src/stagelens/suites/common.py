@@ -53,6 +53,8 @@ def load_prompts(source: str, kind: str, n: int, seed: int) -> tuple[list[Sample
         _SOURCES["organism"] = _organism_prompts
     if source in _SOURCES:
         return _SOURCES[source](kind, n, seed)
+    if kind == "dilemma":
+        return _dilemma_prompts(source, n, seed)
     # real benchmarks: "harmbench", "xstest:/path/to/file.csv", "jsonl:/path", ...
     from stagelens.benchmarks import SOURCES, resolve_source
 
@@ -92,6 +94,15 @@ def _organism_prompts(kind: str, n: int, seed: int) -> tuple[list[Sample], Prove
         notes=f"seed {seed}; every prompt has a held-out (verb, target) combination or phrasing",
     )
     return samples, provenance
+
+
+def _dilemma_prompts(source: str, n: int, seed: int) -> tuple[list[Sample], Provenance]:
+    from stagelens.benchmarks.dilemmas import load_dilemmas, select
+
+    dilemmas, provenance = load_dilemmas(source)
+    chosen = select(dilemmas, n, seed)
+    samples = [Sample(id=d.id, input=d.user, metadata={"theme": d.theme}) for d in chosen]
+    return samples, provenance.model_copy(update={"n": len(chosen)})
 
 
 # Benchmark names registered here, so that a partial failure (a name taken by someone else)
