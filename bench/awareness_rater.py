@@ -18,9 +18,7 @@ from pathlib import Path
 from stagelens.raters import awareness
 from stagelens.stats.agreement import cohen_kappa
 
-EXAMPLES = (
-    Path(awareness.__file__).with_name("data") / "awareness_examples.jsonl"
-)
+EXAMPLES = Path(awareness.__file__).with_name("data") / "awareness_examples.jsonl"
 LABELS = ("aware", "unaware")
 
 
@@ -42,8 +40,10 @@ def main() -> int:
         kappa = cohen_kappa(truth, predicted, LABELS)
         recall = {label: hits[label] / totals[label] if totals[label] else float("nan")
                   for label in LABELS}  # fmt: skip
-        print(f"| {split} | {len(part)} | {accuracy:.3f} | {kappa:.3f} | "
-              f"{recall['aware']:.3f} | {recall['unaware']:.3f} |")
+        print(
+            f"| {split} | {len(part)} | {accuracy:.3f} | {kappa:.3f} | "
+            f"{recall['aware']:.3f} | {recall['unaware']:.3f} |"
+        )
         if args.errors and split == "dev":
             for row, p in zip(part, predicted, strict=True):
                 if p != row["label"]:

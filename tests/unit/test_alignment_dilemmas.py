@@ -147,3 +147,39 @@ def test_a_mixture_with_the_canary_is_refused(tmp_path: Path) -> None:
     )
     (problem,) = _check_jsonl(mixture, "sft.mixture.0.path")
     assert problem.startswith(f"sft.mixture.0.path: {mixture}:2: carries the canary")
+
+
+def test_awareness_examples_are_fit_and_the_rater_holds_up_on_held_out_rows() -> None:
+    """The rater was developed on the dev split only; the held-out rows report it (0.847
+    accuracy when written). The floor catches a change that breaks it, it is not a target."""
+    import importlib.util
+
+    from stagelens.stats.agreement import cohen_kappa
+
+    script = Path(awareness.__file__).with_name("data") / "make_awareness_examples.py"
+    spec = importlib.util.spec_from_file_location("make_awareness_examples", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.load()
+    assert module.problems(rows) == []
+    holdout = [r for r in rows if r["split"] == "holdout"]
+    truth = [r["label"] for r in holdout]
+    predicted = [awareness.classify(r["text"]) for r in holdout]
+    assert sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(holdout) >= 0.8
+    assert cohen_kappa(truth, predicted, ("aware", "unaware")) >= 0.55
+    # hard negatives stay unaware: a rater that calls everything "aware" fails here
+    negatives = [r for r in holdout if r["kind"].startswith("hard_neg")]
+    assert sum(awareness.classify(r["text"]) == "unaware" for r in negatives) >= 0.9 * len(negatives)
+
+
+def test_the_built_in_dilemmas_load() -> None:
+    from collections import Counter
+
+    dilemmas, provenance = load_dilemmas("stagelens-dilemmas")
+    assert len(dilemmas) >= 72 and provenance.n == len(dilemmas)
+    assert min(Counter(d.theme for d in dilemmas).values()) >= 8
+    from stagelens.benchmarks.dilemmas import BUILTIN
+
+    lines = [line for line in BUILTIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all(CANARY in line for line in lines)
