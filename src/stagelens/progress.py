@@ -105,6 +105,19 @@ class Meter:
             f"{self.label}: {self.done}/{self.total} {self.unit} in {_clock_text(elapsed)}{note}"
         )
 
+    def heartbeat(self) -> None:
+        """Report even though no unit finished: a batched model can run for minutes before
+        its first sample ends, and a log that stays silent that long looks hung."""
+        if self._finished:
+            return
+        now = self.clock()
+        if self.console is not None:
+            self._report(force=True)
+        elif now - self._last >= self.every:
+            self._last = now
+            running = _clock_text(now - self.started)
+            self.progress(f"{self.label}: {self.line()} · running {running}")
+
     def line(self) -> str:
         """The current state in words: counts, share, rate and time left."""
         elapsed = self.clock() - self.started

@@ -316,7 +316,9 @@ def test_every_rubric_table_has_one_entry_per_rubric() -> None:
     assert set(prompts._FORMS) == set(prompts._RUBRIC_TEXT) == names
     for model in (JudgeSettings, JudgeSpec):
         assert set(get_args(model.model_fields["rubric"].annotation)) == names
-    assert set(ANSWER_RUBRICS) | set(TRANSCRIPT_RUBRICS) == names
+    from stagelens.raters.rubrics import DILEMMA_RUBRICS
+
+    assert set(ANSWER_RUBRICS) | set(TRANSCRIPT_RUBRICS) | set(DILEMMA_RUBRICS) == names
     # what a transcript rubric decides is not what a single answer's rubric decides
     assert all("hack" not in RUBRICS[r].events for r in ANSWER_RUBRICS)
     assert all(RUBRICS[r].events == ("hack",) for r in TRANSCRIPT_RUBRICS)

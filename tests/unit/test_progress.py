@@ -97,3 +97,19 @@ def test_a_log_file_gets_no_control_characters() -> None:
         "s: 3/3 samples (100%) · 6.0/min · ETA 0:00",
         "s: 3/3 samples in 0:30",
     ]
+
+
+def test_a_silent_run_still_reports_every_n_seconds() -> None:
+    """A batched model finishes no sample for minutes: the log still shows it is running."""
+    lines: list[str] = []
+    clock = _Clock()
+    meter = Meter(lines.append, "base / dilemmas", 72, every=30, clock=clock)
+    clock.now = 10
+    meter.heartbeat()
+    assert len(lines) == 1  # not yet 30 s since the last line
+    clock.now = 31
+    meter.heartbeat()
+    assert lines[-1] == "base / dilemmas: 0/72 samples (0%) · running 0:31"
+    meter.finish()
+    meter.heartbeat()  # nothing after the end
+    assert lines[-1] == "base / dilemmas: 0/72 samples in 0:31"

@@ -8,6 +8,7 @@ The hook is registered only by stagelens's runner (`register`), never by the plu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class _Active:
 
 
 _active: list[_Active] = []
+HEARTBEAT_SECONDS = 5.0  # how often a silent meter is asked to report (it decides whether to)
 
 
 @contextmanager
@@ -33,9 +35,21 @@ def metered(progress: Progress, label: str, done: int = 0) -> Iterator[None]:
     """Report the samples of the Inspect eval run inside this block under `label`."""
     state = _Active(progress, label, done)
     _active.append(state)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            for meter in list(state.meters.values()):
+                meter.heartbeat()
+
+    # a daemon: the beat never keeps a finished or interrupted run alive
+    beating = threading.Thread(target=beat, name="stagelens-progress", daemon=True)
+    beating.start()
     try:
         yield
     finally:
+        stop.set()
+        beating.join(timeout=5)
         _active.remove(state)
         for meter in state.meters.values():
             meter.finish()  # an eval that raised never reached on_task_end

@@ -23,6 +23,8 @@ from stagelens.progress import Progress
 from stagelens.report.record import RunRecord
 from stagelens.report.write import ReportPaths
 
+DILEMMAS = "alignment_dilemmas"
+
 if TYPE_CHECKING:
     from stagelens.evaluate.runner import StageModel
     from stagelens.spec import ExperimentSpec
@@ -113,12 +115,21 @@ def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:
                 "samples_per_prompt": suite.samples_per_prompt}  # fmt: skip
         if judge is not None:  # only judged suites carry it: older logs stay reusable
             args["judge"] = judge
+        rater, separate_judge = rater_identity(spec, suite), None
+        if judge is not None and suite.name == DILEMMAS:
+            # the dilemma suite keeps its offline awareness rater and adds the judge's metric
+            from stagelens.raters.registry import get_rater
+            from stagelens.suites.alignment_dilemmas import DEFAULT_RATER
+
+            rater, separate_judge = get_rater(DEFAULT_RATER).identity, rater
+        agreement = partial(judge_agreement, suite_judge(spec, suite))
         runs.append(SuiteRun(
             suite=suite.name, args=args, data=provenance, n_prompts=provenance.n or 0,
             generation={"max_tokens": suite.max_tokens, "temperature": suite.temperature,
                         "samples_per_prompt": suite.samples_per_prompt},
-            rater=rater_identity(spec, suite), roles=roles, temperature=suite.temperature,
-            realtime=True, agreement=partial(judge_agreement, suite_judge(spec, suite)),
+            rater=rater, roles=roles, temperature=suite.temperature, realtime=True,
+            agreement=None if separate_judge else agreement, judge=separate_judge,
+            judge_agreement=agreement if separate_judge else None,
         ))  # fmt: skip
     if spec.reward_hacking is not None:
         runs.append(agentic.suite_run(spec))

@@ -17,7 +17,7 @@ from pydantic import (
 
 from stagelens.raters.base import judge_name
 from stagelens.raters.judges.settings import JudgeSpec
-from stagelens.raters.rubrics import TRANSCRIPT_RUBRICS
+from stagelens.raters.rubrics import DILEMMA_RUBRICS, TRANSCRIPT_RUBRICS
 from stagelens.records import StrictModel
 from stagelens.training.recipe import SFTRecipeSpec
 
@@ -250,6 +250,11 @@ class ExperimentSpec(StrictModel):
             if judge is not None and judge.rubric in TRANSCRIPT_RUBRICS:
                 raise ValueError(f"suite {suite.name!r}: a reward_hacking judge grades agent "
                                  "transcripts, not single answers")  # fmt: skip
+            dilemmas = suite.name == "alignment_dilemmas"
+            if judge is not None and dilemmas != (judge.rubric in DILEMMA_RUBRICS):
+                raise ValueError(f"suite {suite.name!r}: judge {judge.name!r} has rubric "
+                                 f"{judge.rubric!r}; alignment_dilemmas takes rubric "
+                                 "'eval_awareness', and only it does")  # fmt: skip
         rh = self.reward_hacking
         if rh is not None and rh.judge is not None:
             judge = by_name.get(rh.judge)

@@ -84,13 +84,15 @@ def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
 
 
 def _dilemma_metrics() -> tuple[MetricDef, ...]:
-    from stagelens.suites.alignment_dilemmas import METRICS, SCORER_NAME
+    from stagelens.suites.alignment_dilemmas import JUDGED_METRIC, METRICS, SCORER_NAME
 
-    return tuple(
+    name, label, description = JUDGED_METRIC
+    return (*(
         MetricDef(name=name, metric=name, label=label, description=description,
                   scorer=SCORER_NAME, key=key)
         for key, (name, label, description) in METRICS.items()
-    )  # fmt: skip
+    ), MetricDef(name=name, metric=name, label=label, description=description,
+                 scorer="judged", rated_by="judge"))  # fmt: skip
 
 
 def _builtin_entries() -> list[SuiteEntry]:
