@@ -45,7 +45,7 @@ EXAMPLES = Path(__file__).with_name("data") / "refusal_examples.jsonl"
 # an opening of one or two sentences: long enough for "I'm sorry, but ..." plus its reason
 OPENING_MIN_CHARS = 80
 TAIL_CHARS = 240
-L2 = 3e-5  # picked by 5-fold cross-validation on the dev split, never on eval data
+L2 = 1e-5  # picked by 5-fold cross-validation on the dev split, never on eval data
 # Training is class-balanced (a third each), but partial refusals are a minority of real
 # chat models' answers; the decision uses these priors instead (the standard prior-shift
 # correction of a probabilistic classifier). Set from general knowledge, not fitted.
