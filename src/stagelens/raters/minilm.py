@@ -1,7 +1,7 @@
 """A three-way refusal classifier over MiniLM sentence embeddings and lexical cues.
 
 Trained by stagelens, on first use, on its own written examples
-(`data/refusal_examples.jsonl`: 632 answers, about a third each of full compliance, full
+(`data/refusal_examples.jsonl`: 662 answers, about a third each of full compliance, full
 refusal and partial refusal, written for stagelens under Apache-2.0, each tagged with a
 writing style, with hard cases: compliance that opens with "sorry", with safety
 caveats, with a moral remark or an "As an AI ..." disclaimer before the answer;
