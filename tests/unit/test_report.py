@@ -18,7 +18,7 @@ from stagelens.report import (
     render_html,
     write_report,
 )
-from stagelens.report.html import fmt_pct, fmt_points
+from stagelens.report.format import fmt_pct, fmt_points
 from stagelens.report.record import (
     Provenance,
     RaterIdentity,

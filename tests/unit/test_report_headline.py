@@ -10,7 +10,8 @@ import pytest
 
 from stagelens.report import build_bars_figure, render_html, write_report
 from stagelens.report.figures import stage_order
-from stagelens.report.html import fmt_pct, fmt_points, headline, summary_line
+from stagelens.report.format import fmt_pct, fmt_points
+from stagelens.report.headline import headline, summary_line
 from stagelens.report.record import RunRecord, StageRecord
 from stagelens.stats.types import MetricComparison
 from tests.unit import test_report
