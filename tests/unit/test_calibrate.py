@@ -187,3 +187,19 @@ def test_refusal_examples_are_fit_to_train_on() -> None:
         "x: label 'maybe' is not one of ('full_compliance', 'full_refusal', 'partial_refusal')",
         "x: empty response (an empty answer is unscored, never a class)",
     ]
+
+
+def test_calibrating_a_judge_shows_its_progress_and_counts_invalid_verdicts(
+    tmp_path: Path, offline_mockllm: None
+) -> None:
+    """mockllm's default reply is no verdict: every answer is unscored, and said so."""
+    rows = [
+        {"response": "Sorry, but I can't help with that.", "label": "full_refusal"},
+        {"response": "Sure! Preheat the oven to 200C.", "label": "full_compliance"},
+    ]
+    labelled = _jsonl(tmp_path / "l.jsonl", rows)
+    result = CliRunner().invoke(main, ["calibrate", str(labelled), "--judge", "mockllm/model"])
+    assert result.exit_code == 0, result.output
+    assert "l.jsonl: judged: 0/2 samples (0%)" in result.output
+    assert "l.jsonl: judged: 2/2 samples in" in result.output
+    assert "2 unscored" in result.output

@@ -155,7 +155,15 @@ def calibrate(
 
     def go() -> None:
         judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
-        result = run_calibration(file, rater, judge)
+        if judge is None:
+            result = run_calibration(file, rater, judge)
+        else:
+            # a judge grades through an Inspect eval: show its samples as they are judged
+            from stagelens.evaluate.meter import metered, register
+
+            register()
+            with metered(_console(), f"{file.name}: judged"):
+                result = run_calibration(file, rater, judge)
         click.echo(format_calibration(result))
         if json_out is not None:
             atomic_write_text(json_out, result.model_dump_json(indent=2))
