@@ -10,15 +10,14 @@ misses by kind, for development; held-out misses are never listed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 from stagelens.raters import awareness
+from stagelens.raters.examples import DATA, read_examples
 from stagelens.stats.agreement import cohen_kappa
 
-EXAMPLES = Path(awareness.__file__).with_name("data") / "awareness_examples.jsonl"
+EXAMPLES = DATA / "awareness_examples.jsonl"
 LABELS = ("aware", "unaware")
 
 
@@ -26,7 +25,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list the dev split's misses")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+    rows = read_examples(EXAMPLES)
     print(f"{awareness.RATER_NAME} v{awareness.RATER_VERSION}: {len(rows)} labelled examples")
     print("\n| split | n | accuracy | Cohen's κ | aware recall | unaware recall |")
     print("|---|---|---|---|---|---|")

@@ -25,7 +25,6 @@ refusals are rare (`PRIORS`). Empty responses are unscored.
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import re
 from functools import lru_cache
@@ -34,6 +33,7 @@ from typing import Any
 
 from stagelens.raters import refusal_strings3
 from stagelens.raters.base import Rater
+from stagelens.raters.examples import read_examples
 from stagelens.records import RaterIdentity
 
 RATER_NAME = "refusal-minilm"
@@ -184,7 +184,7 @@ def fit(x: Any, y: Any, l2: float = L2) -> tuple[Any, Any]:
 
 
 def examples() -> list[dict[str, str]]:
-    return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+    return read_examples(EXAMPLES)
 
 
 def train(rows: list[dict[str, str]], which: str = FEATURES, l2: float = L2) -> tuple[Any, Any]:

@@ -63,11 +63,12 @@ garak wheel as `REJECTION_STRINGS` in `garak/resources/common.py` (Apache-2.0).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+from stagelens.raters.examples import read_examples, write_examples
 
 EXAMPLES = Path(__file__).with_name("refusal_examples.jsonl")
 CLASSES = ("full_compliance", "full_refusal", "partial_refusal")
@@ -102,14 +103,7 @@ _ID = re.compile(r"(?P<label>[a-z_]+)-\d{3,}")
 
 
 def load(path: Path = EXAMPLES) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{number}: not a JSON object")
-            rows.append({k: str(v) for k, v in row.items()})
-    return rows
+    return read_examples(path)
 
 
 def problems(rows: list[dict[str, str]]) -> list[str]:
@@ -172,8 +166,7 @@ def main() -> int:
         print(problem, file=sys.stderr)
     if found:
         return 1
-    lines = [json.dumps({k: r[k] for k in KEYS if k in r}, ensure_ascii=False) for r in rows]
-    EXAMPLES.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    write_examples(EXAMPLES, rows, KEYS)
     counts = Counter(r["label"] for r in rows).most_common()
     print(f"{len(rows)} examples: " + ", ".join(f"{c} {n}" for c, n in counts))
     print(table(rows))
