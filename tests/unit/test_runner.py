@@ -234,3 +234,17 @@ def test_model_names_that_are_local_weights(tmp_path):
     assert local_weights("HuggingFaceTB/SmolLM2-135M-Instruct") is None  # a hub id
     assert local_weights(str(tmp_path / "missing.gguf")) is None
     assert "smollm2-135m-instruct" in SHIPPED
+
+
+def test_a_gguf_is_hashed_once_per_file_version(tmp_path, monkeypatch):
+    from stagelens.evaluate import gguf
+
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"weights v1")
+    calls = []
+    real = gguf.file_sha256
+    monkeypatch.setattr(gguf, "file_sha256", lambda p: calls.append(p) or real(p))
+    first = gguf.gguf_key(path)
+    assert gguf.gguf_key(path) == first and len(calls) == 1
+    path.write_bytes(b"weights v2, longer")  # a new version of the file: hashed again
+    assert gguf.gguf_key(path) != first and len(calls) == 2

@@ -14,12 +14,24 @@ from pathlib import Path
 from stagelens.progress import Progress
 from stagelens.training.cache import checkpoint_dir, file_sha256, load_manifest, save_checkpoint
 
+_KEYS: dict[tuple[str, int, int], str] = {}
+
+
+def gguf_key(gguf: Path) -> str:
+    """The GGUF's cache key (its sha256, 16 hex digits), hashed once per file version per
+    process: a spec run asks for it per stage and per suite, and a GGUF is hundreds of MB."""
+    stat = gguf.stat()
+    version = (str(gguf.resolve()), stat.st_size, stat.st_mtime_ns)
+    if version not in _KEYS:
+        _KEYS[version] = file_sha256(gguf)[:16]
+    return _KEYS[version]
+
 
 def materialize_gguf(gguf: Path, cache: Path, progress: Progress | None = None) -> Path:
     """An HF checkpoint directory with the GGUF's weights (dequantised) and tokenizer."""
     if not gguf.is_file():
         raise FileNotFoundError(f"GGUF file not found: {gguf}")
-    key = file_sha256(gguf)[:16]
+    key = gguf_key(gguf)
     target = checkpoint_dir(cache, f"gguf-{gguf.stem}", key)
     if load_manifest(target, key) is not None:
         return target

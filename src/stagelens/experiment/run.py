@@ -38,9 +38,9 @@ def stage_model(
 ) -> StageModel:
     """How Inspect reaches a stage's weights (the spec's model reference); a GGUF is converted
     to a cached checkpoint the first time (said through `progress`)."""
-    from stagelens.evaluate.gguf import materialize_gguf
+    from stagelens.evaluate.gguf import gguf_key, materialize_gguf
     from stagelens.evaluate.runner import StageModel
-    from stagelens.training.cache import config_key, file_sha256
+    from stagelens.training.cache import config_key
 
     sampling: tuple[tuple[str, Any], ...] = (("do_sample", temperature > 0),)
     provider = ref.effective_provider
@@ -50,7 +50,7 @@ def stage_model(
     assert provider is not None
     if ref.gguf is not None:
         path = materialize_gguf(Path(ref.gguf), cache, progress)
-        return StageModel(name, str(path), file_sha256(Path(ref.gguf))[:16], provider, sampling)
+        return StageModel(name, str(path), gguf_key(Path(ref.gguf)), provider, sampling)
     if ref.hub is not None:
         args = (*sampling, ("revision", ref.revision)) if ref.revision else sampling
         return StageModel(name, ref.hub, config_key({"hub": ref.hub, "rev": ref.revision}),
