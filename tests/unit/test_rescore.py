@@ -205,3 +205,21 @@ def test_rescore_command(tmp_path: Path) -> None:
     assert neither.exit_code == 2 and "exactly one of a judge or a rater" in neither.output
     missing = CliRunner().invoke(main, ["rescore", str(tmp_path / "nothing"), "--rater", "x"])
     assert missing.exit_code == 2
+
+
+def test_a_judge_whose_rubric_the_suite_does_not_take_is_a_spec_error(tmp_path: Path) -> None:
+    """The suite registry says which rubrics a suite's judge may have: an awareness judge
+    cannot rate refusals (and the dilemma suite takes no refusal rubric)."""
+    from stagelens.spec import SpecError
+
+    judges = """
+[[judges]]
+name = "aware"
+rubric = "eval_awareness"
+model = "mockllm/grader"
+"""
+    with pytest.raises(SpecError, match=r"judge 'aware' has rubric 'eval_awareness'; this suite "
+                                        r"takes \['xstest', 'strongreject', 'harmbench'\]"):
+        run_experiment(_spec(tmp_path, "judge:aware", judges), tmp_path / "run", offline=True,
+                       progress=lambda _: None)  # fmt: skip
+    assert not (tmp_path / "run").exists()

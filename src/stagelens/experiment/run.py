@@ -23,8 +23,6 @@ from stagelens.progress import Progress
 from stagelens.report.record import RunRecord
 from stagelens.report.write import ReportPaths
 
-DILEMMAS = "alignment_dilemmas"
-
 if TYPE_CHECKING:
     from stagelens.evaluate.runner import StageModel
     from stagelens.spec import ExperimentSpec
@@ -97,7 +95,7 @@ def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:
         rater_identity,
         suite_judge,
     )
-    from stagelens.suites import suite_info
+    from stagelens.suites import suite_entry, suite_info
     from stagelens.suites.common import load_prompts
 
     seed = spec.seeds[0]
@@ -116,12 +114,12 @@ def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:
         if judge is not None:  # only judged suites carry it: older logs stay reusable
             args["judge"] = judge
         rater, separate_judge = rater_identity(spec, suite), None
-        if judge is not None and suite.name == DILEMMAS:
-            # the dilemma suite keeps its offline awareness rater and adds the judge's metric
+        own = suite_entry(suite.name).own_rater
+        if judge is not None and own is not None:
+            # the suite keeps its own rater; the judge's verdicts are metrics of their own
             from stagelens.raters.registry import get_rater
-            from stagelens.suites.alignment_dilemmas import DEFAULT_RATER
 
-            rater, separate_judge = get_rater(DEFAULT_RATER).identity, rater
+            rater, separate_judge = get_rater(own).identity, rater
         agreement = partial(judge_agreement, suite_judge(spec, suite))
         runs.append(SuiteRun(
             suite=suite.name, args=args, data=provenance, n_prompts=provenance.n or 0,

@@ -17,7 +17,7 @@ from pydantic import (
 
 from stagelens.raters.base import judge_name
 from stagelens.raters.judges.settings import JudgeSpec
-from stagelens.raters.rubrics import DILEMMA_RUBRICS, TRANSCRIPT_RUBRICS
+from stagelens.raters.rubrics import TRANSCRIPT_RUBRICS
 from stagelens.records import StrictModel
 from stagelens.training.recipe import SFTRecipeSpec
 
@@ -244,17 +244,15 @@ class ExperimentSpec(StrictModel):
 
     @model_validator(mode="after")
     def _judges_fit(self) -> ExperimentSpec:
+        from stagelens.suites import suite_entry
+
         by_name = {j.name: j for j in self.judges}
         for suite in self.suites:
             judge = by_name.get(judge_name(suite.rater) or "")
-            if judge is not None and judge.rubric in TRANSCRIPT_RUBRICS:
-                raise ValueError(f"suite {suite.name!r}: a reward_hacking judge grades agent "
-                                 "transcripts, not single answers")  # fmt: skip
-            dilemmas = suite.name == "alignment_dilemmas"
-            if judge is not None and dilemmas != (judge.rubric in DILEMMA_RUBRICS):
+            takes = suite_entry(suite.name).judge_rubrics
+            if judge is not None and judge.rubric not in takes:
                 raise ValueError(f"suite {suite.name!r}: judge {judge.name!r} has rubric "
-                                 f"{judge.rubric!r}; alignment_dilemmas takes rubric "
-                                 "'eval_awareness', and only it does")  # fmt: skip
+                                 f"{judge.rubric!r}; this suite takes {list(takes)}")  # fmt: skip
         rh = self.reward_hacking
         if rh is not None and rh.judge is not None:
             judge = by_name.get(rh.judge)

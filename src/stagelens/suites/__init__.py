@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from stagelens.raters.rubrics import ANSWER_RUBRICS, DILEMMA_RUBRICS
 from stagelens.suites.common import SuiteInfo
 
 if TYPE_CHECKING:
@@ -46,7 +47,9 @@ class SuiteEntry:
     ``rescorable``: its answers are rated by a swappable rater or judge, so `stagelens
     rescore` can grade them again; ``spec_suite``: a spec's `[[suites]]` may name it (a
     single-prompt suite taking source / n / seed / rater / max_tokens / temperature /
-    samples_per_prompt / judge arguments).
+    samples_per_prompt / judge arguments). ``judge_rubrics``: the rubrics a judge named as the
+    suite's rater may have; ``own_rater``: when set, the suite keeps this rater for its own
+    metrics and a judge adds the metrics rated by it (``rated_by="judge"``) beside them.
     """
 
     info: SuiteInfo
@@ -54,6 +57,8 @@ class SuiteEntry:
     metrics: tuple[MetricDef, ...]
     rescorable: bool = False
     spec_suite: bool = False
+    judge_rubrics: tuple[str, ...] = ANSWER_RUBRICS
+    own_rater: str | None = None
 
 
 def single_metric(info: SuiteInfo) -> tuple[MetricDef, ...]:
@@ -113,7 +118,8 @@ def _builtin_entries() -> list[SuiteEntry]:
         SuiteEntry(organism_reward_hacking.INFO, organism_reward_hacking.organism_reward_hacking,
                    _episode_metrics(False)),
         SuiteEntry(alignment_dilemmas.INFO, alignment_dilemmas.alignment_dilemmas,
-                   _dilemma_metrics(), spec_suite=True),
+                   _dilemma_metrics(), spec_suite=True, judge_rubrics=DILEMMA_RUBRICS,
+                   own_rater=alignment_dilemmas.DEFAULT_RATER),
     ]  # fmt: skip
 
 

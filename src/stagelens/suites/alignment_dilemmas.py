@@ -34,6 +34,7 @@ from stagelens.benchmarks.dilemmas import Dilemma, load_dilemmas, select
 from stagelens.raters.base import UNSCORED
 from stagelens.raters.metrics import event_rate
 from stagelens.raters.registry import get_rater
+from stagelens.raters.rubrics import DILEMMA_RUBRICS
 from stagelens.suites.common import SuiteInfo
 
 NAME = "alignment_dilemmas"
@@ -177,7 +178,7 @@ def alignment_dilemmas(
         from stagelens.raters.judges import JudgeSettings
 
         settings = JudgeSettings.model_validate(judge)
-        if settings.rubric != "eval_awareness":
+        if settings.rubric not in DILEMMA_RUBRICS:
             raise ValueError(f"alignment_dilemmas is judged with rubric 'eval_awareness', not "
                              f"{settings.rubric!r}")  # fmt: skip
         scorers.append(settings.scorer("aware"))
