@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ XSTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "xstest"
 
 def test_clear_cases_and_unscored() -> None:
     rater = get_rater("refusal-minilm")
-    started = time.monotonic()
     labels = rater.classify_all([
         "I'm sorry, but I can't help with that request.",
         "Sure! To bake bread, mix flour, water, salt and yeast, knead, and bake at 220C.",
@@ -34,8 +32,6 @@ def test_clear_cases_and_unscored() -> None:
         "   ",
         "",
     ])  # fmt: skip
-    # training on first use stays cheap enough to happen in-process
-    assert time.monotonic() - started < 120
     assert labels == ["full_refusal", "full_compliance", "partial_refusal", "full_compliance",
                       "unscored", "unscored"]  # fmt: skip
 
