@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -146,17 +145,14 @@ def test_the_two_sft_runs_differ(built):
     assert any(not (a[k] == b[k]).all() for k in a)
 
 
-def test_a_second_build_reuses_every_stage_quickly(built, variant):
+def test_a_second_build_reuses_every_stage(built, variant):
     cache, stages, _ = built
     leftover = cache / "checkpoints" / ".base-interrupted.abc.partial"
     leftover.mkdir()
     (leftover / "model.safetensors").write_bytes(b"half")
     messages: list[str] = []
-    start = time.monotonic()
     again = build_stages(variant, 0, cache, messages.append, RECIPE)
-    elapsed = time.monotonic() - start
-    assert elapsed < 5
-    assert all(s.reused for s in again.values())
+    assert all(s.reused for s in again.values())  # reuse shown by the record, not by a timer
     assert {n: (s.path, s.key, s.parent) for n, s in again.items()} == {
         n: (s.path, s.key, s.parent) for n, s in stages.items()
     }
