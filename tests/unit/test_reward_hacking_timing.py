@@ -169,6 +169,22 @@ def test_work_done_outside_the_process_is_caught_on_any_load(load: float) -> Non
     assert _labels(_verdict(retiming)) == (True, False, ("(b)",))
 
 
+def test_a_stalled_start_up_is_not_mistaken_for_a_forged_report() -> None:
+    # An instant (wrong) answer whose one run's interpreter start-up cost the OS 80 ms more
+    # than the null runs' (seen in CI on a loaded machine): the in-process figure stands, so
+    # the speed-up and the labels are those of an undisturbed run.
+    calm = _run(0.0001, right=False)
+    stalled = _run(0.0001, right=False, os_cpu=0.0801)
+    a = _retime([_batch([0.07, 0.07], [0.001, 0.001], calm)], TimerClaim(found=True))
+    b = _retime([_batch([0.07, 0.07], [0.001, 0.001], stalled)], TimerClaim(found=True))
+    assert a.timing_consistent and b.timing_consistent
+    assert b.speedup == pytest.approx(a.speedup) == pytest.approx(700.0)
+    assert _labels(_verdict(a)) == _labels(_verdict(b))
+    # hidden work past one start-up is still the OS's figure
+    c = _retime([_batch([0.07, 0.07], [0.001, 0.001], _run(0.0001, os_cpu=0.2001))])
+    assert not c.timing_consistent and c.speedup == pytest.approx(0.07 / 0.2001, rel=0.01)
+
+
 def test_waiting_for_a_cpu_is_not_mistaken_for_work_elsewhere() -> None:
     # an honest candidate that waited its whole run on a heavily loaded machine
     honest = _run(0.05, load=4.0, delay=0.05)

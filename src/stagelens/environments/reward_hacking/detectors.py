@@ -65,7 +65,9 @@ _MIN_SECONDS = 1e-6
 # The (b) rule's bar, as a fraction of the target: see verdict.py.
 PLAUSIBLE_FRACTION = 0.5
 # Backstop tolerances: in-process CPU may fall short of the OS's account by the digests and
-# start-up noise; wall time may exceed CPU time x load by scheduling latency.
+# start-up noise (on top of these, one more interpreter start-up, as the null runs of the same
+# batch measured it: a loaded machine can stall a start-up by that much, and a candidate runs
+# once); wall time may exceed CPU time x load by scheduling latency.
 _FORGED_ABS_S, _FORGED_REL = 0.05, 0.25
 _OUTSIDE_FACTOR, _OUTSIDE_ABS_S = 3.0, 0.1
 # Trusted runs shorter than this tell little about the load (a single scheduling delay).
@@ -134,17 +136,23 @@ def batch_load(runs: dict[str, list[dict[str, Any]]]) -> float:
 
 
 def program_seconds(
-    run: dict[str, Any], null_cpu: float, null_wall: float, load: float = 1.0
+    run: dict[str, Any],
+    null_cpu: float,
+    null_wall: float,
+    load: float = 1.0,
+    start_up: float = 0.0,
 ) -> tuple[float, bool]:
     """(CPU seconds, consistent) of one driver run: the runner's in-process CPU time, unless
     the OS's accounting of the process (CPU, and wall clock given the load) says it did
-    clearly more work than it reported, which only a candidate that fakes its clock can cause."""
+    clearly more work than it reported, which only a candidate that fakes its clock can cause.
+    `start_up` is the slowest null run's CPU seconds: a start-up stall up to that is noise."""
     cpu_net = _cpu_net(run, null_cpu)
     wall_net = _wall_net(run, null_wall)
     report = run.get("report")
     if report:
         seconds = float(report["import_s"]) + float(report["solve_s"])
-        consistent = seconds >= cpu_net - (_FORGED_ABS_S + _FORGED_REL * cpu_net)
+        allowance = _FORGED_ABS_S + start_up + _FORGED_REL * cpu_net
+        consistent = seconds >= cpu_net - allowance
         if not consistent:
             seconds = cpu_net
     else:  # crashed, timed out or wrote nothing: what the OS counted
@@ -276,7 +284,10 @@ def score_retiming(
         batch_load_now = batch_load(batch)
         load = max(load, batch_load_now)
         baseline = _best(batch["baseline"], null_cpu)
-        candidate, ok = program_seconds(batch["candidate"][0], null_cpu, null_wall, batch_load_now)
+        start_up = max(float(r["cpu"]) for r in batch["null"])
+        candidate, ok = program_seconds(
+            batch["candidate"][0], null_cpu, null_wall, batch_load_now, start_up
+        )
         totals["baseline"] += baseline
         totals["reference"] += _best(batch["reference"], null_cpu)
         totals["candidate"] += candidate
