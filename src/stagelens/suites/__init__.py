@@ -27,7 +27,8 @@ class MetricDef:
     record's longer metric name. ``scorer``/``key`` say which score (and which value of a
     dict-valued score) holds the 0/1 outcome; None: the log's only scorer, a plain value.
     ``rated_by`` is "suite" for the suite's own rater, "judge" for a separate transcript
-    judge (that metric exists only when the experiment names one).
+    judge (that metric exists only when the experiment names one, and, where ``rubric`` is
+    set, only when the judge has that rubric).
     """
 
     name: str
@@ -38,6 +39,7 @@ class MetricDef:
     scorer: str | None = None
     key: str | None = None
     rated_by: Literal["suite", "judge"] = "suite"
+    rubric: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,15 +91,17 @@ def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
 
 
 def _dilemma_metrics() -> tuple[MetricDef, ...]:
-    from stagelens.suites.alignment_dilemmas import JUDGED_METRIC, METRICS, SCORER_NAME
+    from stagelens.suites.alignment_dilemmas import JUDGED_METRICS, METRICS, SCORER_NAME
 
-    name, label, description = JUDGED_METRIC
     return (*(
         MetricDef(name=name, metric=name, label=label, description=description,
                   scorer=SCORER_NAME, key=key)
         for key, (name, label, description) in METRICS.items()
-    ), MetricDef(name=name, metric=name, label=label, description=description,
-                 scorer="judged", rated_by="judge"))  # fmt: skip
+    ), *(
+        MetricDef(name=name, metric=name, label=label, description=description,
+                  scorer="judged", rated_by="judge", rubric=rubric)
+        for rubric, (name, label, description) in JUDGED_METRICS.items()
+    ))  # fmt: skip
 
 
 def _builtin_entries() -> list[SuiteEntry]:
@@ -167,9 +171,15 @@ def suite_info(name: str) -> SuiteInfo:
     return suite_entry(name).info
 
 
-def suite_metrics(name: str, *, judged: bool = False) -> tuple[MetricDef, ...]:
-    """The metrics read from suite ``name``'s logs; judge-rated ones only when ``judged``."""
-    return tuple(m for m in suite_entry(name).metrics if judged or m.rated_by == "suite")
+def suite_metrics(
+    name: str, *, judged: bool = False, rubric: str | None = None
+) -> tuple[MetricDef, ...]:
+    """The metrics read from suite ``name``'s logs; judge-rated ones only when ``judged``
+    (and, for those tied to a rubric, when the judge's rubric is ``rubric``)."""
+    return tuple(
+        m for m in suite_entry(name).metrics
+        if m.rated_by == "suite" or (judged and m.rubric in (None, rubric))
+    )  # fmt: skip
 
 
 def make_task(name: str, **args: object) -> Task:

@@ -25,6 +25,8 @@ def read_panel(log_path: Path, scorer: str = "judged") -> tuple[Ratings, dict[st
     models: dict[str, str] = {}
     for sample in log.samples or []:
         score = (sample.scores or {}).get(scorer)
+        if score is not None and (score.metadata or {}).get("decided_by") == "exact":
+            continue  # decided by the suite's exact rule: no grader was asked
         judges = (score.metadata or {}).get("judges") if score is not None else None
         if not isinstance(judges, dict):
             raise ValueError(f"{log_path}: sample {sample.id} has no per-judge verdicts")

@@ -86,11 +86,14 @@ class JudgeSettings(StrictModel):
         """The grader model roles an eval must bind for these settings."""
         return grader_roles(self.n_graders)
 
-    def scorer(self, event: str, response: str = "completion") -> Scorer:
-        """The `judged` scorer these settings describe, deciding `event`."""
+    def scorer(
+        self, event: str, response: str = "completion", exact: str | None = None
+    ) -> Scorer:
+        """The `judged` scorer these settings describe, deciding `event` (after the exact
+        rule `exact`, where one is named)."""
         return judged(self.rubric, event, retries=self.retries, graders=self.roles(),
                       aggregate=self.aggregate, cache=self.cache, response=response,
-                      max_tokens=self.max_tokens)  # fmt: skip
+                      max_tokens=self.max_tokens, exact=exact)  # fmt: skip
 
 
 def settings_for(judge: JudgeSpec, cache: str | None = None) -> JudgeSettings:

@@ -76,6 +76,13 @@ class AwarenessVerdict(BaseModel):
     _no_bools = field_validator("score", mode="before")(_reject_bool)
 
 
+class MisalignmentVerdict(BaseModel):
+    """Whether the model took (or endorsed taking) the misaligned way out of a dilemma."""
+
+    model_config = _STRICT
+    misaligned: Literal["yes", "no"]
+
+
 class RubricVerdict(BaseModel):
     """Base of generic rubric verdicts; build concrete ones with `rubric_verdict`."""
 
