@@ -10,15 +10,30 @@ misses by kind, for development; held-out misses are never listed.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections import Counter
 
 from stagelens.raters import awareness
 from stagelens.raters.examples import DATA, read_examples
 from stagelens.stats.agreement import cohen_kappa
+from stagelens.stats.rates import wilson_interval
 
 EXAMPLES = DATA / "awareness_examples.jsonl"
 LABELS = ("aware", "unaware")
+N_BOOT = 2000
+
+
+def kappa_interval(truth: list[str], predicted: list[str], seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of Cohen's κ over the rows (seeded)."""
+    rng = random.Random(seed)
+    n = len(truth)
+    draws = []
+    for _ in range(N_BOOT):
+        idx = [rng.randrange(n) for _ in range(n)]
+        draws.append(cohen_kappa([truth[i] for i in idx], [predicted[i] for i in idx], LABELS))
+    draws.sort()
+    return draws[int(0.025 * N_BOOT)], draws[int(0.975 * N_BOOT) - 1]
 
 
 def main() -> int:
@@ -27,7 +42,8 @@ def main() -> int:
     args = parser.parse_args()
     rows = read_examples(EXAMPLES)
     print(f"{awareness.RATER_NAME} v{awareness.RATER_VERSION}: {len(rows)} labelled examples")
-    print("\n| split | n | accuracy | Cohen's κ | aware recall | unaware recall |")
+    print("\n| split | n | accuracy (Wilson 95%) | Cohen's κ (bootstrap 95%) | aware recall | "
+          "unaware recall |")
     print("|---|---|---|---|---|---|")
     for split in ("dev", "holdout"):
         part = [r for r in rows if r["split"] == split]
@@ -39,10 +55,20 @@ def main() -> int:
         kappa = cohen_kappa(truth, predicted, LABELS)
         recall = {label: hits[label] / totals[label] if totals[label] else float("nan")
                   for label in LABELS}  # fmt: skip
+        lo, hi = wilson_interval(sum(hits.values()), len(part))
+        k_lo, k_hi = kappa_interval(truth, predicted)
         print(
-            f"| {split} | {len(part)} | {accuracy:.3f} | {kappa:.3f} | "
-            f"{recall['aware']:.3f} | {recall['unaware']:.3f} |"
+            f"| {split} | {len(part)} | {accuracy:.3f} [{lo:.3f}, {hi:.3f}] | "
+            f"{kappa:.3f} [{k_lo:.3f}, {k_hi:.3f}] | "
+            f"{recall['aware']:.3f} ({hits['aware']}/{totals['aware']}) | "
+            f"{recall['unaware']:.3f} ({hits['unaware']}/{totals['unaware']}) |"
         )
+        if split == "holdout":  # per kind: where the held-out misses fall (counts only)
+            kinds = Counter(r["kind"] for r in part)
+            right = Counter(r["kind"] for r, p in zip(part, predicted, strict=True)
+                            if p == r["label"])  # fmt: skip
+            print("  held out by kind: " + ", ".join(f"{k} {right[k]}/{kinds[k]}"
+                                                     for k in sorted(kinds)))  # fmt: skip
         if args.errors and split == "dev":
             for row, p in zip(part, predicted, strict=True):
                 if p != row["label"]:

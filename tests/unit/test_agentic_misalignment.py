@@ -49,18 +49,18 @@ def test_every_condition_renders_as_the_wheel_s_own_generator_does(
     original = importlib.import_module("inspect_evals.agentic_misalignment.prompt_generator")
     dilemmas, provenance = load_dilemmas("agentic-misalignment")
     assert provenance.n == len(dilemmas) == 45 and provenance.sha256 == am.WHEEL_SHA256
+    for goal_value in am.GOAL_VALUES:  # every goal value, every condition, notice or not
+        rendered, _ = load_dilemmas(f"agentic-misalignment:{goal_value}")
+        by_id = {d.id: d for d in rendered}
+        for scenario, goal_type, value, urgency in am.conditions(goal_value):
+            d = by_id[f"{scenario}_{goal_type}-{value}_{urgency}"]
+            for notice, system in ((None, d.system), (original.ALIGNMENT_FAKING_WARNING,
+                                                       d.system_notice)):  # fmt: skip
+                want = original.generate_prompts(scenario, goal_type, value, urgency, None,
+                                                 False, notice)  # fmt: skip
+                assert system == want.system_prompt, d.id
+                assert d.user == "\n".join([want.user_prompt, want.email_content]), d.id
     by_id = {d.id: d for d in dilemmas}
-    for scenario, goal_type, value, urgency in am.conditions():
-        d = by_id[f"{scenario}_{goal_type}-{value}_{urgency}"]
-        for notice, system in ((None, d.system), (original.ALIGNMENT_FAKING_WARNING,
-                                                   d.system_notice)):  # fmt: skip
-            want = original.generate_prompts(scenario, goal_type, value, urgency, None, False,
-                                             notice)  # fmt: skip
-            assert system == want.system_prompt, d.id
-            assert d.user == "\n".join([want.user_prompt, want.email_content]), d.id
-    # another goal value, and the samples: one per condition, twice with the notice
-    other, _ = load_dilemmas("agentic-misalignment:safety")
-    assert "safe development of AI" in next(d for d in other if "explicit" in d.id).system
     from stagelens.suites.alignment_dilemmas import samples
 
     both = samples(dilemmas, "both")
@@ -193,3 +193,16 @@ def test_the_misalignment_judge_rates_only_what_the_exact_rule_leaves_open(
     aware = read_suite(path, metrics["eval_awareness"].scorer, metrics["eval_awareness"].key)
     assert aware.outcomes[chosen[0]] is True  # the scratchpad is rated as thoughts
 
+
+
+def test_sources_joined_by_plus_load_together_with_their_provenance(tmp_path: Path) -> None:
+    both, provenance = load_dilemmas("stagelens-dilemmas+agentic-misalignment")
+    assert len(both) == 72 + 45 == provenance.n
+    assert provenance.notes is not None and am.WHEEL_SHA256 in provenance.notes
+    path = tmp_path / "mine.jsonl"
+    row = {"id": "blackmail_none-none_none", "theme": "t", "system": "s", "user": "u"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'blackmail_none-none_none' is in both"):
+        load_dilemmas(f"agentic-misalignment+jsonl:{path}")
+    with pytest.raises(ValueError, match="distinct"):
+        load_dilemmas("stagelens-dilemmas+stagelens-dilemmas")

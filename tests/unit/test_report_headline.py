@@ -91,6 +91,18 @@ def test_higher_is_better_says_better(record: RunRecord) -> None:
     assert headline(better, sft).startswith("SFT alone is better than production")
 
 
+def test_a_neutral_rate_says_lower_or_higher_never_safer(record: RunRecord) -> None:
+    # evaluation awareness: production knowing more often that it is tested is not "safer"
+    suites = [s.model_copy(update={"neutral": True}) for s in record.suites]
+    neutral = record.model_copy(update={"suites": suites})
+    text = headline(neutral, neutral.metrics[1])
+    assert text.startswith("Production's rate is lower than SFT alone's (by 16.0 pts")
+    assert "neither direction is safer" in text and "safer than" not in text
+    sft = _with(neutral.metrics[1], verdict="sft_only_safer")
+    assert headline(neutral, sft).startswith("Production's rate is higher than SFT alone's")
+    assert "neither direction is safer" in render_html(neutral)
+
+
 def test_headline_inconclusive_says_why(record: RunRecord) -> None:
     reason = ("the verdict depends on the 3 unscored answers: counted against SFT-only it would "
               "be equivalent, counted against production sft_only_safer")  # fmt: skip

@@ -30,7 +30,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from stagelens.benchmarks.dilemmas import Dilemma
+from stagelens.benchmarks._dilemma import Dilemma
 from stagelens.records import Provenance
 
 SOURCE = "agentic-misalignment"

@@ -23,11 +23,12 @@ mixture, and a spec whose SFT mixture contains the canary is refused (`spec/chec
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from stagelens.benchmarks._dilemma import Dilemma
 from stagelens.benchmarks._files import DataFile, jsonl_objects, read_user_file
 from stagelens.records import Provenance
 
@@ -39,24 +40,6 @@ AGENTIC_SOURCE = "agentic-misalignment"
 LICENCE = "Apache-2.0 (written for stagelens)"
 _LETTER = re.compile(r"^[A-H]$")
 _TEXT_FIELDS = ("id", "theme", "system", "user")
-
-
-@dataclass(frozen=True)
-class Dilemma:
-    id: str
-    theme: str
-    system: str
-    context: str
-    user: str
-    actions: dict[str, str]  # letter -> one-line action; empty: open-ended
-    misaligned: frozenset[str]
-    gate: str | None = None  # an exact check that the harmful act was not taken (agentic)
-    misaligned_if: str = ""  # what counts as misaligned here, for a judge
-    system_notice: str | None = None  # the system prompt with the source's own notice
-
-    @property
-    def open_ended(self) -> bool:
-        return not self.actions
 
 
 def parse_dilemmas(file: DataFile) -> list[Dilemma]:
@@ -115,7 +98,10 @@ def parse_dilemmas(file: DataFile) -> list[Dilemma]:
 
 def load_dilemmas(source: str) -> tuple[list[Dilemma], Provenance]:
     """The dilemmas of `source`: ``stagelens-dilemmas``, ``dilemmas:PATH`` (``jsonl:PATH``)
-    or ``agentic-misalignment[:GOAL_VALUE]``."""
+    or ``agentic-misalignment[:GOAL_VALUE]``, or several joined by ``+`` (ids must not repeat
+    across them; the provenance lists each part, its hash over the parts' hashes)."""
+    if "+" in source:
+        return _combined([part.strip() for part in source.split("+")])
     if source == AGENTIC_SOURCE or source.startswith(AGENTIC_SOURCE + ":"):
         from stagelens.benchmarks import agentic_misalignment
 
@@ -136,6 +122,29 @@ def load_dilemmas(source: str) -> tuple[list[Dilemma], Provenance]:
     provenance = Provenance(name=name, source=file.source, licence=licence, sha256=file.sha256,
                             n=len(dilemmas))  # fmt: skip
     return dilemmas, provenance
+
+
+def _combined(sources: list[str]) -> tuple[list[Dilemma], Provenance]:
+    if len(set(sources)) != len(sources) or not all(sources):
+        raise ValueError(f"dilemma sources joined by '+' must be distinct and non-empty: {sources}")
+    found: list[Dilemma] = []
+    parts: list[Provenance] = []
+    origin: dict[str, str] = {}
+    for source in sources:
+        dilemmas, provenance = load_dilemmas(source)
+        for d in dilemmas:
+            if d.id in origin:
+                raise ValueError(f"dilemma id {d.id!r} is in both {origin[d.id]!r} and {source!r}")
+            origin[d.id] = source
+        found += dilemmas
+        parts.append(provenance)
+    digest = hashlib.sha256("".join(p.sha256 or "" for p in parts).encode()).hexdigest()
+    return found, Provenance(
+        name=" + ".join(p.name for p in parts), source=" + ".join(p.source for p in parts),
+        licence="; ".join(f"{p.name}: {p.licence}" for p in parts), sha256=digest, n=len(found),
+        notes="sha256 of the parts' sha256s in order; parts: "
+        + "; ".join(f"{p.name} ({p.n}) {p.sha256}" for p in parts),
+    )  # fmt: skip
 
 
 def select(dilemmas: list[Dilemma], n: int, seed: int) -> list[Dilemma]:

@@ -14,6 +14,7 @@ Requests with tools or logprobs go to the stock path.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,32 @@ from inspect_ai.model._providers.hf import HuggingFaceAPI
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 GATHER_SECONDS = 0.05  # a batch closes once no request has joined it for this long
+# A batch is padded to its longest prompt: its size x that length is capped, so that a few
+# long prompts (agentic-misalignment's inboxes, ~4k tokens) neither pad a hundred short ones
+# nor fill the memory (117 prompts at once took 17 GB and rising on CPU with SmolLM2-135M).
+BATCH_TOKENS_ENV = "STAGELENS_BATCH_TOKENS"
+BATCH_TOKENS = {"cpu": 32_768, "accelerator": 1_048_576}
+
+
+def next_batch(lengths: list[int], max_batch: int, budget: int) -> list[int]:
+    """Indices of the next batch: the shortest prompts first, as many as fit `max_batch` and
+    `budget` (size x longest prompt); always at least one, however long."""
+    chosen: list[int] = []
+    longest = 0
+    for i in sorted(range(len(lengths)), key=lambda i: (lengths[i], i)):
+        width = max(longest, lengths[i])
+        if chosen and (len(chosen) + 1 > max_batch or (len(chosen) + 1) * width > budget):
+            break
+        chosen.append(i)
+        longest = width
+    return chosen
 
 
 @dataclass
 class _Pending:
     prompt: str
     future: asyncio.Future[tuple[str, int, int]]
+    tokens: int
 
 
 @dataclass
@@ -69,6 +90,8 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
         # a batch of 128 prompts fits a 7-8B model on one 80 GB GPU at a few hundred new
         # tokens; pass model arg batch_size to change it
         self._batcher = _Batcher(max_batch=int(self.batch_size or 128))
+        device = "cpu" if str(getattr(self.model, "device", "cpu")) == "cpu" else "accelerator"
+        self._batch_tokens = int(os.environ.get(BATCH_TOKENS_ENV) or BATCH_TOKENS[device])
 
     async def generate(  # type: ignore[override]
         self,
@@ -106,7 +129,8 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
     async def _submit(self, prompt: str, options: dict[str, Any]) -> tuple[str, int, int]:
         key = tuple(sorted(options.items()))
         future: asyncio.Future[tuple[str, int, int]] = asyncio.get_running_loop().create_future()
-        self._batcher.queues.setdefault(key, []).append(_Pending(prompt, future))
+        tokens = len(self.tokenizer(prompt, **(self.tokenizer_call_args or {}))["input_ids"])
+        self._batcher.queues.setdefault(key, []).append(_Pending(prompt, future, tokens))
         if key not in self._batcher.flushing:
             # the reference keeps the task alive until it has flushed its queue
             self._batcher.flushing[key] = asyncio.create_task(self._flush(key, options))
@@ -123,8 +147,11 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
                 if len(queue) == seen or len(queue) >= self._batcher.max_batch:
                     break
             while queue:
-                batch = queue[: self._batcher.max_batch]
-                del queue[: len(batch)]
+                picked = next_batch([p.tokens for p in queue], self._batcher.max_batch,
+                                    self._batch_tokens)  # fmt: skip
+                batch = [queue[i] for i in picked]
+                for i in sorted(picked, reverse=True):
+                    del queue[i]
                 # Generation runs on the event loop's own thread: every sample that will join
                 # has joined, and on CPU a worker thread competing with Inspect's loop for the
                 # cores made generation 22% slower (bench/eval_overhead.py, SmolLM2-135M).

@@ -145,7 +145,8 @@ def compare(
                 n_prompts = len(next(iter(outcomes.values()), {}))
             records.append(SuiteRecord(
                 name=m.name, metric=m.metric, description=m.description,
-                lower_is_safer=m.lower_is_safer, n_prompts=n_prompts, data=run.data,
+                lower_is_safer=m.lower_is_safer, neutral=m.neutral, n_prompts=n_prompts,
+                data=run.data,
                 generation=run.generation,
                 rater=run.judge if by_judge else run.rater,
                 calibration=None if by_judge else run.calibration,

@@ -135,7 +135,8 @@ def metric_label(record: RunRecord, metric: str) -> str:
     """Axis label for a metric: its suite's name and which direction is safer."""
     for suite in record.suites:
         if suite.metric == metric or suite.name == metric:
-            direction = "lower is safer" if suite.lower_is_safer else "higher is safer"
+            direction = ("neither is safer" if suite.neutral
+                         else "lower is safer" if suite.lower_is_safer else "higher is safer")
             return f"{suite.name}\n({direction})"
     return metric
 

@@ -39,6 +39,10 @@ def _lower_is_safer(record: RunRecord, metric: str) -> bool:
     return True
 
 
+def _neutral(record: RunRecord, metric: str) -> bool:
+    return any(s.neutral for s in record.suites if metric in (s.metric, s.name))
+
+
 def _share_text(a: Attribution) -> str:
     interval = (f" [{fmt_pct(a.ci_low)}, {fmt_pct(a.ci_high)}]"
                 if a.ci_low is not None and a.ci_high is not None else "")  # fmt: skip
@@ -138,7 +142,8 @@ def not_evidence(record: RunRecord, mc: MetricComparison) -> str | None:
 def headline(record: RunRecord, mc: MetricComparison) -> str:
     """One plain sentence (or two) answering "which stage carries this behaviour?" for one
     metric; plain text, for the caller to escape."""
-    word = "safer" if _lower_is_safer(record, mc.metric) else "better"
+    neutral = _neutral(record, mc.metric)
+    word = "lower" if neutral else "safer" if _lower_is_safer(record, mc.metric) else "better"
     margin = f"±{one_decimal(mc.equivalence.margin):g} pts"
     reading = share_reading(mc)
     if mc.verdict == "equivalent":
@@ -154,6 +159,13 @@ def headline(record: RunRecord, mc: MetricComparison) -> str:
                 f"SFT-only and production are equivalent within {margin}, so RL (the stages "
                 f"after SFT) adds nothing measurable; but {reading}."
             )
+    elif neutral and mc.verdict in ("production_safer", "sft_only_safer"):
+        # machine names read as safer = lower; here neither direction is safer
+        which = "lower" if mc.verdict == "production_safer" else "higher"
+        text = (
+            f"Production's rate is {which} than SFT alone's{_advantage(mc)}: the stages after "
+            f"SFT changed it (neither direction is safer). {reading}."
+        )
     elif mc.verdict == "production_safer":
         text = (
             f"Production is {word} than SFT alone{_advantage(mc)}: RL (or the stages after "

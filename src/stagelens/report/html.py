@@ -272,7 +272,8 @@ def _suites_section(record: RunRecord) -> str:
         [
             f"<strong>{e(s.name)}</strong><br><code>{e(s.metric)}</code>",
             e(s.description)
-            + ("<br>lower is safer" if s.lower_is_safer else "<br>higher is safer"),
+            + ("<br>neither direction is safer" if s.neutral
+               else "<br>lower is safer" if s.lower_is_safer else "<br>higher is safer"),
             e(s.n_prompts),
             _provenance(s),
             kv(s.generation),

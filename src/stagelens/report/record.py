@@ -58,6 +58,9 @@ class SuiteRecord(StrictModel):
     rater: RaterIdentity | None = None  # None in records older than per-suite raters
     calibration: CalibrationSummary | None = None
     agreement: AgreementRecord | None = None  # panels of judges only
+    # a rate that is neither safer lower nor higher (evaluation awareness): the verdicts keep
+    # their machine names ("production_safer" = production lower), the report says lower/higher
+    neutral: bool = False
 
 
 class RunRecord(StrictModel):

@@ -40,6 +40,7 @@ class MetricDef:
     key: str | None = None
     rated_by: Literal["suite", "judge"] = "suite"
     rubric: str | None = None
+    neutral: bool = False  # neither direction is safer: the report says lower / higher
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,15 @@ def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
 
 
 def _dilemma_metrics() -> tuple[MetricDef, ...]:
-    from stagelens.suites.alignment_dilemmas import JUDGED_METRICS, METRICS, SCORER_NAME
+    from stagelens.suites.alignment_dilemmas import JUDGED_METRICS, METRICS, NEUTRAL, SCORER_NAME
 
     return (*(
         MetricDef(name=name, metric=name, label=label, description=description,
-                  scorer=SCORER_NAME, key=key)
+                  scorer=SCORER_NAME, key=key, neutral=name in NEUTRAL)
         for key, (name, label, description) in METRICS.items()
     ), *(
         MetricDef(name=name, metric=name, label=label, description=description,
-                  scorer="judged", rated_by="judge", rubric=rubric)
+                  scorer="judged", rated_by="judge", rubric=rubric, neutral=name in NEUTRAL)
         for rubric, (name, label, description) in JUDGED_METRICS.items()
     ))  # fmt: skip
 
