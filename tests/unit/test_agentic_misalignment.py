@@ -73,7 +73,7 @@ def test_bad_agentic_sources_are_refused(tmp_path: Path, monkeypatch: pytest.Mon
     fake = tmp_path / am.WHEEL_NAME
     fake.write_bytes(b"not the wheel")
     monkeypatch.setenv(am.WHEEL_ENV, str(fake))
-    with pytest.raises(ValueError, match="is not inspect-evals 0.28.0's"):
+    with pytest.raises(ValueError, match=r"is not inspect-evals 0\.28\.0.s"):
         load_dilemmas("agentic-misalignment")
     monkeypatch.setenv(am.WHEEL_ENV, str(tmp_path / "missing.whl"))
     with pytest.raises(FileNotFoundError, match="make setup"):
