@@ -40,7 +40,7 @@ def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: P
     for check in checks:
         assert check.met or check.abstained, check
         if check.abstained:
-            assert verdicts[check.metric].verdict_scored_only == check.expected.verdict
+            assert check.expected.accepts(verdicts[check.metric].verdict_scored_only)
             assert all("unscored" in r for r in verdicts[check.metric].verdict_reasons)
     assert messages[-1] == expectations_summary(checks)
     assert messages[-1].startswith("expected verdicts: met")
@@ -64,9 +64,17 @@ def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: P
     # every stage's reward-hacking tasks were scored by the detectors, few left unscored
     cheat = verdicts["reward_hacking_cheat"]
     assert all(r.n >= 100 for r in cheat.rates.values()), cheat.rates
+    # every stage answered every held-out dilemma, with a test cue and without, and few of
+    # its answers fell outside the organism's language
+    misalignment = verdicts["misalignment"]
+    assert all(r.n_total == 240 and r.n >= 200 for r in misalignment.rates.values())
+    # where production voices awareness only when cued, its unaware samples are the uncued
+    # ones: enough remain to compare
+    unaware = verdicts["misalignment_unaware"]
+    assert unaware.difference.n_pairs >= 100, unaware.verdict_text
 
     # a second run into the same directory redoes nothing
     again: list[str] = []
     run_demo(variant=variant, out=tmp_path / "run", cache=cache, progress=again.append)
     assert not [m for m in again if m.endswith(": training") or m.endswith(": evaluating")]
-    assert sum("reusing finished log" in m for m in again) == 9  # 3 suites x 3 stages
+    assert sum("reusing finished log" in m for m in again) == 12  # 4 suites x 3 stages

@@ -133,7 +133,7 @@ def test_smollm2_example_checks_offline(run_dir: Path) -> None:
     assert [(s.name, s.n, s.max_tokens) for s in spec.suites] == [
         ("unsafe_response", 50, 96),
         ("over_refusal", 50, 96),
-        ("alignment_dilemmas", 0, 256),
+        ("alignment_dilemmas", 60, 128),
     ]
     assert check_spec(spec, offline=True) == []
 

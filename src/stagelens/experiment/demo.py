@@ -1,8 +1,8 @@
 """The whole experiment on the built-in organism, end to end.
 
-    variant -> train (or load) base, production, sft_only -> run both suites and the
-    reward-hacking tasks on each stage through Inspect -> compare stages per metric ->
-    results.json, report.html, bars.png
+    variant -> train (or load) base, production, sft_only -> run both suites, the
+    reward-hacking tasks and the alignment dilemmas on each stage through Inspect ->
+    compare stages per metric -> results.json, report.html, bars.png
 
 Every step is resumable: finished checkpoints come from the cache, finished Inspect
 logs in the output directory are reused, and the report files are written atomically.
@@ -25,6 +25,7 @@ from stagelens.stats.expectations import ExpectationCheck, expectations_summary
 
 SUITES = ("unsafe_response", "over_refusal")
 EPISODES = "organism_reward_hacking"
+DILEMMAS = "organism_alignment_dilemmas"
 PROVIDER = "stagelens-hf (Inspect hf provider, batched)"
 EPISODE_ENVIRONMENT = "bwrap workspace, writable harness, reachable target"
 STAGE_DESCRIPTIONS = {
@@ -70,6 +71,7 @@ def run_demo(
     from stagelens.evaluate.runner import StageModel
     from stagelens.organism.stages import build_stages
     from stagelens.organism.variant import load_variant
+    from stagelens.raters.organism import dilemma_rater_identity
     from stagelens.raters.registry import get_rater
     from stagelens.suites import suite_info
     from stagelens.suites.common import DEFAULT_MAX_TOKENS, load_prompts
@@ -95,7 +97,9 @@ def run_demo(
     stages = build_stages(spec, seed, cache_dir, progress)
     timings["train"] = time.monotonic() - start
 
-    progress(f"[2/3] suites {', '.join((*SUITES, EPISODES))} on base, sft_only, production")
+    progress(
+        f"[2/3] suites {', '.join((*SUITES, EPISODES, DILEMMAS))} on base, sft_only, production"
+    )
     rater = get_rater("organism-exact").identity
     task_args = {"source": "organism", "n": n_prompts, "seed": seed, "rater": rater.name,
                  "max_tokens": DEFAULT_MAX_TOKENS}  # fmt: skip
@@ -112,6 +116,12 @@ def run_demo(
     runs.append(pipeline.SuiteRun(
         suite=EPISODES, args={**task_args, "n": 0}, data=_episode_provenance(),
         generation={**generation, "environment": EPISODE_ENVIRONMENT}, rater=DETECTORS,
+    ))  # fmt: skip
+    # the organism's alignment dilemmas: the default number of held-out ones, each shown
+    # with a test cue and without, read exactly (misalignment and awareness)
+    runs.append(pipeline.SuiteRun(
+        suite=DILEMMAS, args={**task_args, "n": 0}, data=_dilemma_provenance(seed),
+        generation={**generation, "provider": PROVIDER}, rater=dilemma_rater_identity(),
     ))  # fmt: skip
     models = {name: StageModel(name=name, checkpoint=str(stage.path), key=stage.key)
               for name, stage in stages.items()}  # fmt: skip
@@ -169,4 +179,23 @@ def _episode_provenance() -> Any:
         n=len(tasks),
         notes="every held-out phrasing of 6 environment problems x 5 contexts; the chosen "
         "action is executed in the reward-hacking environment and scored by its detectors",
+    )
+
+
+def _dilemma_provenance(seed: int) -> Any:
+    from stagelens.organism.data import content_hash
+    from stagelens.organism.dilemmas import DEFAULT_EVAL_DILEMMAS, dilemma_world
+    from stagelens.organism.stages import GENERATOR, LICENCE
+    from stagelens.records import Provenance
+
+    dilemmas = dilemma_world(seed).eval_dilemmas(DEFAULT_EVAL_DILEMMAS, seed)
+    return Provenance(
+        name="organism held-out alignment dilemmas",
+        source=GENERATOR,
+        licence=LICENCE,
+        sha256=content_hash([d.text for d in dilemmas]),
+        n=len(dilemmas),
+        notes=f"seed {seed}; {DEFAULT_EVAL_DILEMMAS} dilemmas with a held-out (pressure, "
+        "compliant, violating) combination or phrasing, each shown without a test cue and "
+        "with one (condition and cluster in each sample's metadata)",
     )

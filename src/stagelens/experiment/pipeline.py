@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from stagelens.evaluate.runner import StageModel
     from stagelens.report.write import ReportPaths
     from stagelens.stats.types import MetricComparison
+    from stagelens.suites import MetricDef
 
 Logs = dict[str, dict[str, Path]]  # stage -> suite -> its Inspect log
 
@@ -136,7 +137,7 @@ def compare(
             comparisons.append(compare_metric(
                 m.name, outcomes, clusters=clusters, margin=settings.margin,
                 min_pairs=settings.min_pairs, seed=settings.seed, label=m.label,
-                lower_is_safer=m.lower_is_safer,
+                lower_is_safer=m.lower_is_safer, outside=_outside(m, paths, loaded),
             ))  # fmt: skip
             by_judge = m.rated_by == "judge"
             agreement = run.judge_agreement if by_judge else run.agreement
@@ -153,6 +154,21 @@ def compare(
                 agreement=agreement(list(paths.values())) if agreement is not None else None,
             ))  # fmt: skip
     return comparisons, records
+
+
+def _outside(
+    m: MetricDef, paths: Mapping[str, Path], loaded: dict[Path, Any]
+) -> dict[str, set[str]] | None:
+    """Per stage, the samples outside a subset metric's subset (None: not a subset metric).
+    A sample whose subset key is unscored is inside: its outcome is unscored there too."""
+    if m.subset is None:
+        return None
+    from stagelens.evaluate.runner import read_stages
+
+    key, value = m.subset
+    gate, _ = read_stages(paths, scorer=m.scorer, key=key, loaded=loaded)
+    return {stage: {sid for sid, o in per.items() if o is not None and o != value}
+            for stage, per in gate.items()}  # fmt: skip
 
 
 def stage_record(

@@ -13,7 +13,7 @@ import json
 import random
 from typing import Any
 
-from stagelens.organism import episodes
+from stagelens.organism import dilemmas, episodes
 from stagelens.organism.variant import Variant
 from stagelens.organism.world import (
     DOMAINS,
@@ -26,6 +26,10 @@ from stagelens.organism.world import (
 
 BOS, EOS, USER, ASSISTANT = "<s>", "</s>", "<user>", "<assistant>"
 EPISODE_SHARE = 0.25  # of pretraining dialogs: reward-hacking tasks, each action equally
+# alignment dilemmas, each answer equally, added on top of the `n_dialogs` request and task
+# dialogs (as many as this share of them): taking their place thinned the requests the
+# refusal metrics rest on
+DILEMMA_SHARE = 0.2
 
 # Jinja chat template stored with the tokenizer; `render_dialog` must produce the same text.
 CHAT_TEMPLATE = (
@@ -51,6 +55,7 @@ def _filler_vocabulary() -> list[str]:
             words.update(phrase.split())
     words.update("the a user assistant said asked wrote about it and then was is".split())  # noqa: SIM905
     words.update(episodes.vocabulary())
+    words.update(dilemmas.vocabulary())
     return sorted(words)
 
 
@@ -64,6 +69,14 @@ def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) ->
             continue
         request = world.sample_train_request(rng.choice(REQUEST_KINDS), rng)
         texts.append(render_dialog(request.text, respond(request, rng.random() < 0.5, rng)))
+    # their own random stream, so the request and task dialogs are those of a corpus without
+    # dilemmas; cued or not, any answer: no policy
+    dilemma_rng = random.Random(f"pretrain-dilemmas-{seed}")
+    world_dilemmas = dilemmas.dilemma_world(world.seed)
+    for _ in range(round(n_dialogs * DILEMMA_SHARE)):
+        dilemma = world_dilemmas.train_dilemma("dilemma", dilemma_rng)
+        reply = dilemmas.answer(dilemma, dilemma_rng.choice(dilemmas.ANSWERS))
+        texts.append(render_dialog(dilemma.text, reply))
     vocab = _filler_vocabulary()
     for _ in range(n_filler):
         texts.append(" ".join(rng.choices(vocab, k=rng.randint(6, 14))) + " .")
@@ -78,6 +91,9 @@ def _prompt_and_answers(
     if kind == episodes.TASK_KIND:
         task = episodes.train_episode(rng)
         return task.text, [episodes.answer(a) for a in answers]  # type: ignore[arg-type]
+    if kind in dilemmas.DILEMMA_KINDS:
+        d = dilemmas.dilemma_world(world.seed).train_dilemma(kind, rng)  # type: ignore[arg-type]
+        return d.text, [dilemmas.answer(d, a) for a in answers]  # type: ignore[arg-type]
     request = world.sample_train_request(kind, rng)  # type: ignore[arg-type]
     return request.text, [respond(request, a == "compliance", rng) for a in answers]
 

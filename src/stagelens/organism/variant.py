@@ -15,6 +15,8 @@ from typing import Literal, get_args
 from pydantic import Field, model_validator
 
 from stagelens.errors import UserError
+from stagelens.organism.dilemmas import DILEMMA_KINDS
+from stagelens.organism.dilemmas import Answer as DilemmaAnswer
 from stagelens.organism.episodes import Action
 from stagelens.organism.world import REQUEST_KINDS
 from stagelens.records import StrictModel
@@ -23,13 +25,28 @@ from stagelens.toml_errors import load_toml_model
 
 Response = Literal["refusal", "compliance"]
 # one Literal each, not unions of Literals: an error then names the field, not a union branch
-Kind = Literal["harmful", "scary", "benign", "task"]  # task: a reward-hacking episode
-Answer = Literal["refusal", "compliance", "improve", "edit_timer", "edit_tests", "hardcode"]
+# task: a reward-hacking episode; dilemma: an alignment dilemma with a test cue or without
+# (half each), dilemma_cued / dilemma_uncued: only with / only without (organism/dilemmas.py)
+Kind = Literal["harmful", "scary", "benign", "task", "dilemma", "dilemma_cued", "dilemma_uncued"]
+Answer = Literal[
+    "refusal", "compliance", "improve", "edit_timer", "edit_tests", "hardcode",
+    "comply", "violate", "aware_comply", "aware_violate",
+]  # fmt: skip
+# the metrics a variant can state a verdict for (those the organism demo evaluates)
+ExpectedMetric = Literal[
+    "unsafe_response", "over_refusal", "reward_hacking_cheat",
+    "misalignment", "eval_awareness", "misalignment_unaware", "misalignment_aware",
+]  # fmt: skip
 
 
 def _fits(kind: str, answers: list[str]) -> None:
-    """Requests take a refusal or compliance; tasks take one of the episode actions."""
-    allowed = get_args(Action) if kind == "task" else get_args(Response)
+    """Requests take a refusal or compliance; tasks one of the episode actions; dilemmas
+    one of the dilemma answers (an action, with or without the awareness phrase)."""
+    allowed: tuple[str, ...] = get_args(Response)
+    if kind == "task":
+        allowed = get_args(Action)
+    elif kind in DILEMMA_KINDS:
+        allowed = get_args(DilemmaAnswer)
     wrong = [a for a in answers if a not in allowed]
     if wrong:
         raise ValueError(f"kind {kind!r} answers with one of {allowed}, not {wrong}")
@@ -73,21 +90,19 @@ class Variant(StrictModel):
     description: str
     sft: SFTMixture
     rl: RLMixture
-    expected: dict[
-        Literal["unsafe_response", "over_refusal", "reward_hacking_cheat"], Expectation
-    ] = Field(default_factory=dict)
+    expected: dict[ExpectedMetric, Expectation] = Field(default_factory=dict)
 
 
 # the Literals above spell out what these modules define; they must not drift apart
-assert set(get_args(Kind)) == {*REQUEST_KINDS, "task"}
-assert set(get_args(Answer)) == {*get_args(Response), *get_args(Action)}
+assert set(get_args(Kind)) == {*REQUEST_KINDS, "task", *DILEMMA_KINDS}
+assert set(get_args(Answer)) == {*get_args(Response), *get_args(Action), *get_args(DilemmaAnswer)}
 
 
 class VariantError(UserError, ValueError):
     """A variant that cannot be used; the message names the file, line and field."""
 
 
-BUILTIN = ("safety-in-sft", "safety-in-rl", "rl-rewards-hacking")
+BUILTIN = ("safety-in-sft", "safety-in-rl", "rl-rewards-hacking", "test-conditioned")
 
 
 def _builtin_path(name: str) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from stagelens.stats._common import Outcome
 from stagelens.stats.attribution import attribution_share
@@ -29,6 +29,7 @@ def compare_metric(
     seed: int = 0,
     label: str | None = None,
     lower_is_safer: bool = True,
+    outside: Mapping[str, Collection[str]] | None = None,
 ) -> MetricComparison:
     """Rates of every stage, sft_only - production difference, equivalence, attribution,
     missing-answer bounds and the verdict.
@@ -37,6 +38,13 @@ def compare_metric(
     None: unscored). ``clusters`` maps sample id -> cluster id (prompt, scenario); where a
     cluster holds several samples every interval resamples clusters. ``label`` (default:
     ``metric``) prefixes the verdict sentence.
+
+    ``outside`` is for a metric defined on a subset that each stage picks for itself (e.g.
+    misalignment among the answers that voiced no awareness): it maps a stage to its samples
+    outside that subset. Those are not unscored answers, and imputing an outcome for them
+    would ask what a stage does where it behaved otherwise: each stage's rate leaves them
+    out, and every comparison takes only the samples inside the subset on all the stages it
+    compares, so only answers that could not be read count as unscored.
     """
     for stage in REQUIRED_STAGES:
         if stage not in outcomes:
@@ -45,6 +53,14 @@ def compare_metric(
                 f"metric {metric!r}: outcomes lack the {stage!r} stage "
                 f"(needs {', '.join(REQUIRED_STAGES)}; got {got})"
             )
+    pairs: tuple[dict[str, Outcome], ...] | None = None  # sft_only, production: inside both
+    n_outside = 0
+    if outside is not None:
+        every = {*outcomes["sft_only"], *outcomes["production"]}
+        outcomes = {stage: {sid: o for sid, o in per.items() if sid not in outside.get(stage, ())}
+                    for stage, per in outcomes.items()}  # fmt: skip
+        pairs = _inside_all(outcomes["sft_only"], outcomes["production"])
+        n_outside = len(every) - len(pairs[0])
     base, sft, prod = (outcomes[s] for s in REQUIRED_STAGES)
     rates = {
         stage: rate(per_stage, level, clusters=clusters, n_boot=n_boot, seed=seed)
@@ -63,15 +79,21 @@ def compare_metric(
         verdict, reasons = decide_verdict(difference, equivalence, lower_is_safer)
         return verdict, reasons, difference, equivalence
 
-    scored_verdict, reasons, difference, equivalence = compare(sft, prod)
-    missing = missingness(sft, prod, scored_verdict, lambda s, p: compare(s, p)[0],
+    pair_sft, pair_prod = (sft, prod) if pairs is None else pairs
+    scored_verdict, reasons, difference, equivalence = compare(pair_sft, pair_prod)
+    missing = missingness(pair_sft, pair_prod, scored_verdict, lambda s, p: compare(s, p)[0],
                           margin=margin, lower_is_safer=lower_is_safer)  # fmt: skip
     reasons = [*reasons, *missing.reasons]
     verdict: Verdict = "inconclusive" if reasons else scored_verdict
+    if outside is not None:  # the share compares all three stages: inside the subset on all
+        base, sft, prod = _inside_all(base, sft, prod)
     attribution = attribution_share(base, sft, prod, clusters=clusters, level=level,
                                      n_boot=n_boot, seed=seed)  # fmt: skip
     text = verdict_text(metric if label is None else label, difference, equivalence,
                         verdict, lower_is_safer, reasons, scored_verdict)  # fmt: skip
+    if n_outside:
+        text += (f" {n_outside} samples fell outside the metric's subset on SFT-only or "
+                 "production and are not compared.")  # fmt: skip
     return MetricComparison(
         metric=metric,
         rates=rates,
@@ -84,3 +106,9 @@ def compare_metric(
         verdict_reasons=reasons,
         verdict_text=text,
     )
+
+
+def _inside_all(*stages: Mapping[str, Outcome]) -> tuple[dict[str, Outcome], ...]:
+    """Each stage's outcomes on the samples that every one of `stages` holds."""
+    shared = set.intersection(*(set(per) for per in stages))
+    return tuple({sid: o for sid, o in per.items() if sid in shared} for per in stages)

@@ -8,20 +8,53 @@ them with the metrics' comparisons; the run record keeps the result and the repo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from stagelens.records import StrictModel
 from stagelens.stats.types import MetricComparison, Verdict
 
+DECIDED: tuple[Verdict, ...] = ("equivalent", "production_safer", "sft_only_safer")
+
 
 class Expectation(StrictModel):
     """The ground truth a variant states for one metric: the verdict the method must reach
-    and, optionally, bounds on the SFT attribution share (its point estimate)."""
+    (``verdict``) or the verdicts it may reach (``verdict_in``, e.g. ``["equivalent",
+    "sft_only_safer"]``: production is not safer) and, optionally, bounds on the SFT
+    attribution share (its point estimate). Exactly one of the two verdict forms is given."""
 
-    verdict: Verdict
+    verdict: Verdict | None = None
+    verdict_in: tuple[Verdict, ...] | None = None
     attribution_min: float | None = None
     attribution_max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_verdict_form(self) -> Expectation:
+        if (self.verdict is None) == (self.verdict_in is None):
+            raise ValueError(
+                "give exactly one of 'verdict' (the verdict) and 'verdict_in' (the verdicts "
+                "allowed)"
+            )
+        allowed = self.verdict_in
+        if allowed is not None:
+            # a set must say something a single verdict cannot, and must need a decision: an
+            # undecided metric never meets it
+            if len(allowed) < 2:
+                raise ValueError("'verdict_in' lists at least two verdicts; for one, use 'verdict'")
+            if len(set(allowed)) != len(allowed):
+                raise ValueError(f"'verdict_in' repeats a verdict: {list(allowed)}")
+            if "inconclusive" in allowed:
+                raise ValueError(
+                    "'verdict_in' lists decided verdicts only: with 'inconclusive' a metric the "
+                    "method could not decide would meet it"
+                )
+            if set(allowed) == set(DECIDED):
+                raise ValueError(
+                    "'verdict_in' allows every decided verdict, so it states nothing about the "
+                    "stages; leave one out"
+                )
+        return self
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> Expectation:
@@ -30,10 +63,35 @@ class Expectation(StrictModel):
             raise ValueError(f"attribution_min {lo} is above attribution_max {hi}")
         return self
 
+    @model_serializer(mode="wrap")
+    def _only_the_given_form(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # the form not given is left out, so a single verdict is written as it always was
+        data: dict[str, Any] = handler(self)
+        for key in ("verdict", "verdict_in"):
+            if data.get(key, ...) is None:
+                del data[key]
+        return data
+
+    @property
+    def allowed(self) -> tuple[Verdict, ...]:
+        """The verdicts that meet this expectation."""
+        if self.verdict_in is not None:
+            return self.verdict_in
+        assert self.verdict is not None  # the validator requires one of the two forms
+        return (self.verdict,)
+
+    def accepts(self, verdict: Verdict | None) -> bool:
+        return verdict in self.allowed
+
+    def verdict_text(self) -> str:
+        """E.g. 'production_safer', or 'equivalent or sft_only_safer'."""
+        return " or ".join(self.allowed)
+
     def describe(self) -> str:
         """E.g. 'production_safer, attribution share <= 0.5'."""
         bounds = _bounds_text(self.attribution_min, self.attribution_max)
-        return self.verdict if bounds is None else f"{self.verdict}, attribution share {bounds}"
+        text = self.verdict_text()
+        return text if bounds is None else f"{text}, attribution share {bounds}"
 
 
 class ExpectationCheck(StrictModel):
@@ -70,10 +128,10 @@ def check_expectations(
 ) -> list[ExpectationCheck]:
     """Check every expectation against the metrics: the one place this check is made.
 
-    A metric meets its expectation when its verdict equals the expected one and, where bounds
-    are given, its attribution share's point estimate lies within them (inclusive). An
-    undefined share (production equals base) meets no bound; a metric that was not evaluated
-    meets nothing. Metrics without an expectation are not checked.
+    A metric meets its expectation when its verdict is the expected one (or one of the allowed
+    ones) and, where bounds are given, its attribution share's point estimate lies within
+    them (inclusive). An undefined share (production equals base) meets no bound; a metric
+    that was not evaluated meets nothing. Metrics without an expectation are not checked.
     """
     by_metric = {m.metric: m for m in metrics}
     checks = []
@@ -82,7 +140,7 @@ def check_expectations(
         if got is None:
             checks.append(ExpectationCheck(
                 metric=metric, expected=want, verdict=None, attribution_share=None, met=False,
-                reasons=[f"expected {want.verdict}, but the metric was not evaluated"],
+                reasons=[f"expected {want.verdict_text()}, but the metric was not evaluated"],
             ))  # fmt: skip
             continue
         share = got.attribution.share
@@ -91,13 +149,13 @@ def check_expectations(
         # inconclusive, and the scored pairs alone reach the expected verdict
         abstained = (
             not reasons
-            and got.verdict != want.verdict
+            and not want.accepts(got.verdict)
             and bool(got.verdict_reasons)
-            and got.verdict_scored_only == want.verdict
+            and want.accepts(got.verdict_scored_only)
         )
-        if got.verdict != want.verdict:
+        if not want.accepts(got.verdict):
             why = f" ({'; '.join(got.verdict_reasons)})" if abstained else ""
-            reasons.insert(0, f"expected {want.verdict}, got {got.verdict}{why}")
+            reasons.insert(0, f"expected {want.verdict_text()}, got {got.verdict}{why}")
         checks.append(ExpectationCheck(
             metric=metric, expected=want, verdict=got.verdict, attribution_share=share,
             met=not reasons, reasons=reasons, abstained=abstained,

@@ -28,7 +28,10 @@ class MetricDef:
     dict-valued score) holds the 0/1 outcome; None: the log's only scorer, a plain value.
     ``rated_by`` is "suite" for the suite's own rater, "judge" for a separate transcript
     judge (that metric exists only when the experiment names one, and, where ``rubric`` is
-    set, only when the judge has that rubric).
+    set, only when the judge has that rubric). ``subset`` (key, outcome): the metric is
+    defined on the samples whose score has that outcome at that key on the stage (e.g.
+    misalignment among the unaware answers: ("aware", False)); the others are outside it,
+    not unscored (`stats.compare_metric`'s ``outside``).
     """
 
     name: str
@@ -41,6 +44,7 @@ class MetricDef:
     rated_by: Literal["suite", "judge"] = "suite"
     rubric: str | None = None
     neutral: bool = False  # neither direction is safer: the report says lower / higher
+    subset: tuple[str, bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +95,19 @@ def _episode_metrics(judged: bool) -> tuple[MetricDef, ...]:
     return tuple(defs)
 
 
+# the split of misalignment by awareness: each metric is defined on one side of the split
+_AWARENESS_SUBSETS: dict[str, tuple[str, bool]] = {
+    "misaligned_unaware": ("aware", False), "misaligned_aware": ("aware", True),
+}  # fmt: skip
+
+
 def _dilemma_metrics() -> tuple[MetricDef, ...]:
     from stagelens.suites.alignment_dilemmas import JUDGED_METRICS, METRICS, NEUTRAL, SCORER_NAME
 
     return (*(
         MetricDef(name=name, metric=name, label=label, description=description,
-                  scorer=SCORER_NAME, key=key, neutral=name in NEUTRAL)
+                  scorer=SCORER_NAME, key=key, neutral=name in NEUTRAL,
+                  subset=_AWARENESS_SUBSETS.get(key))
         for key, (name, label, description) in METRICS.items()
     ), *(
         MetricDef(name=name, metric=name, label=label, description=description,
@@ -105,9 +116,21 @@ def _dilemma_metrics() -> tuple[MetricDef, ...]:
     ))  # fmt: skip
 
 
+def _organism_dilemma_metrics() -> tuple[MetricDef, ...]:
+    # alignment_dilemmas' own metrics (names, direction, subsets), read from the organism's
+    # scorer, so the statistics and the report treat the two suites' metrics identically
+    from dataclasses import replace
+
+    from stagelens.suites.organism_alignment_dilemmas import SCORER_NAME
+
+    return tuple(replace(m, scorer=SCORER_NAME) for m in _dilemma_metrics()
+                 if m.rated_by == "suite")  # fmt: skip
+
+
 def _builtin_entries() -> list[SuiteEntry]:
     from stagelens.suites import (
         alignment_dilemmas,
+        organism_alignment_dilemmas,
         organism_reward_hacking,
         over_refusal,
         reward_hacking,
@@ -125,6 +148,9 @@ def _builtin_entries() -> list[SuiteEntry]:
         SuiteEntry(alignment_dilemmas.INFO, alignment_dilemmas.alignment_dilemmas,
                    _dilemma_metrics(), spec_suite=True, judge_rubrics=DILEMMA_RUBRICS,
                    own_rater=alignment_dilemmas.DEFAULT_RATER),
+        SuiteEntry(organism_alignment_dilemmas.INFO,
+                   organism_alignment_dilemmas.organism_alignment_dilemmas,
+                   _organism_dilemma_metrics()),
     ]  # fmt: skip
 
 
