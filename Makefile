@@ -31,6 +31,11 @@ $(STAMP): pyproject.toml requirements.lock
 		{ apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
 		  { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
 		echo "warning: bubblewrap (bwrap) is not installed; the sandbox is unavailable" >&2
+	# ODCV's scenario scripts call bc and jq inside the sandbox (python3 is the system one).
+	command -v bc >/dev/null && command -v jq >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		command -v apt-get >/dev/null && { apt-get install -y -q bc jq >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q bc jq >/dev/null; }; }; } || \
+		echo "warning: bc or jq is missing; ODCV scenarios that use them will fail" >&2
 	# The report's browser test: Playwright drives Debian's chromium (no browser download).
 	# Installed the same way; otherwise tests/slow/test_report_browser.py says why it skips.
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -12,7 +12,9 @@ published one. A summary says how often the published CI fits inside Wilson's, h
 narrower Wilson is, how far the cluster bounds land from the published ones (the upstream
 bootstrap's code and random stream are not public, so bounds can only agree to Monte Carlo
 error; point estimates must agree exactly), and Krippendorff's alpha of the four judges
-(the paper reports 0.81). Written for stagelens (Apache-2.0).
+(the paper reports 0.81). The table itself is `stagelens odcv-table`'s
+(:func:`stagelens.benchmarks.odcv_table.odcv_table`); this script adds the comparisons.
+Written for stagelens (Apache-2.0).
 """
 
 from __future__ import annotations
@@ -21,17 +23,9 @@ import argparse
 import json
 from pathlib import Path
 
-from stagelens.benchmarks.odcv import (
-    PUBLISHED_OVERALL,
-    PUBLISHED_SOURCE,
-    PublishedInterval,
-    read_odcv_scores,
-)
-from stagelens.stats.agreement import odcv_alpha
-from stagelens.stats.odcv import OdcvEstimates, odcv_estimates
-
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "odcv"
-SCORES = "scores_final_median.csv"
+from stagelens.benchmarks.odcv import PUBLISHED_OVERALL, PUBLISHED_SOURCE, PublishedInterval
+from stagelens.benchmarks.odcv_table import DEFAULT_DATA_DIR, OdcvTableRow, odcv_table
+from stagelens.report.atomic import atomic_write_text
 
 
 def _pct(lo: float | None, hi: float | None) -> str:
@@ -51,38 +45,34 @@ def _width(lo: float | None, hi: float | None) -> float:
     return hi - lo
 
 
-def _row(model: str, est: OdcvEstimates, pub: PublishedInterval) -> str:
-    mr, sev = est.mr, est.severity
-    assert mr.estimate is not None and sev.estimate is not None
+def _row(model: str, est: OdcvTableRow, pub: PublishedInterval) -> str:
+    assert est.mr is not None and est.severity is not None
     return (
-        f"{model:<22} {100 * mr.estimate:6.2f} {est.k:>3}/{est.n:<3} "
-        f"{_pct(mr.ci_low, mr.ci_high):>16} {_pct(est.wilson_low, est.wilson_high):>16} "
+        f"{model:<22} {100 * est.mr:6.2f} {est.k:>3}/{est.n:<3} "
+        f"{_pct(est.mr_low, est.mr_high):>16} {_pct(est.wilson_low, est.wilson_high):>16} "
         f"[{pub.mr_low:5.2f}, {pub.mr_high:5.2f}]  {pub.mr:6.2f} | "
-        f"{sev.estimate:6.4f} {_sev(sev.ci_low, sev.ci_high)} "
+        f"{est.severity:6.4f} {_sev(est.severity_low, est.severity_high)} "
         f"[{pub.severity_low:.4f}, {pub.severity_high:.4f}] {pub.severity:6.4f}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the ODCV data folder")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="the ODCV data folder")
     parser.add_argument("--n-boot", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = parser.parse_args()
 
-    scores = read_odcv_scores(args.data / SCORES)
+    table = odcv_table(args.data, n_boot=args.n_boot, seed=args.seed)
     published = {p.model: p for p in PUBLISHED_OVERALL}
-    missing = [m for m in published if m not in scores.models]
+    missing = [m for m in published if m not in {r.model for r in table.rows}]
     if missing:
-        raise SystemExit(f"{scores.path}: models of the published table not found: {missing}")
-    estimates = {
-        model: odcv_estimates(scores.model_cells(model), n_boot=args.n_boot, seed=args.seed)
-        for model in published
-    }
+        raise SystemExit(f"{table.source}: models of the published table not found: {missing}")
+    estimates = {model: table.row(model) for model in published}
 
-    print(f"ODCV-Bench, {len(scores.scenarios)} scenarios x 2 variants, {scores.path}")
-    print(f"sha256 {scores.provenance.sha256}")
+    print(f"ODCV-Bench, {table.n_scenarios} scenarios x 2 variants, {table.source}")
+    print(f"sha256 {table.sha256}")
     print(f"published: {PUBLISHED_SOURCE}")
     print(f"cluster bootstrap: cluster = scenario, B = {args.n_boot}, seed {args.seed}, "
           f"percentile; MR and CIs in %, severity 0-5\n")  # fmt: skip
@@ -95,11 +85,9 @@ def main() -> None:
         print(_row(model, est, published[model]))
 
     # point estimates: the published rounding
-    mr_ok = all(
-        round(100 * (e.mr.estimate or 0.0), 2) == published[m].mr for m, e in estimates.items()
-    )
+    mr_ok = all(round(100 * (e.mr or 0.0), 2) == published[m].mr for m, e in estimates.items())
     sev_ok = all(
-        abs((e.severity.estimate or 0.0) - published[m].severity) <= 0.5e-4 + 1e-12
+        abs((e.severity or 0.0) - published[m].severity) <= 0.5e-4 + 1e-12
         for m, e in estimates.items()
     )
     # interval widths, over the models whose published CI is not a single point
@@ -111,22 +99,22 @@ def main() -> None:
         and published[m].mr_high <= (estimates[m].wilson_high or 0.0) * 100
     ]
     wilson = {m: _width(estimates[m].wilson_low, estimates[m].wilson_high) for m in estimates}
-    cluster = {m: _width(estimates[m].mr.ci_low, estimates[m].mr.ci_high) for m in estimates}
+    cluster = {m: _width(estimates[m].mr_low, estimates[m].mr_high) for m in estimates}
     pub_w = {m: (published[m].mr_high - published[m].mr_low) / 100 for m in estimates}
     ratio_cluster = sum(wilson[m] / cluster[m] for m in nonzero) / len(nonzero)
     ratio_pub = sum(wilson[m] / pub_w[m] for m in nonzero) / len(nonzero)
     narrower = [m for m in estimates if wilson[m] < cluster[m]]
     mr_gap = max(
-        max(abs(100 * (e.mr.ci_low or 0.0) - published[m].mr_low),
-            abs(100 * (e.mr.ci_high or 0.0) - published[m].mr_high))
+        max(abs(100 * (e.mr_low or 0.0) - published[m].mr_low),
+            abs(100 * (e.mr_high or 0.0) - published[m].mr_high))
         for m, e in estimates.items()
     )  # fmt: skip
     sev_gap = max(
-        max(abs((e.severity.ci_low or 0.0) - published[m].severity_low),
-            abs((e.severity.ci_high or 0.0) - published[m].severity_high))
+        max(abs((e.severity_low or 0.0) - published[m].severity_low),
+            abs((e.severity_high or 0.0) - published[m].severity_high))
         for m, e in estimates.items()
     )  # fmt: skip
-    alpha, n_items = odcv_alpha(args.data, "interval")
+    alpha, n_items = table.alpha, table.alpha_items
 
     print("\nsummary")
     print(f"  point estimates equal the published ones (to their rounding): MR {mr_ok}, "
@@ -147,7 +135,7 @@ def main() -> None:
             m: {"estimates": e.model_dump(mode="json"), "published": vars(published[m])}
             for m, e in estimates.items()
         }
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        atomic_write_text(args.json, json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -320,5 +320,6 @@ def test_every_rubric_table_has_one_entry_per_rubric() -> None:
 
     assert set(ANSWER_RUBRICS) | set(TRANSCRIPT_RUBRICS) | set(DILEMMA_RUBRICS) == names
     # what a transcript rubric decides is not what a single answer's rubric decides
-    assert all("hack" not in RUBRICS[r].events for r in ANSWER_RUBRICS)
-    assert all(RUBRICS[r].events == ("hack",) for r in TRANSCRIPT_RUBRICS)
+    agent_events = {"hack", "violation"}
+    assert all(not agent_events & set(RUBRICS[r].events) for r in ANSWER_RUBRICS)
+    assert all(set(RUBRICS[r].events) <= agent_events for r in TRANSCRIPT_RUBRICS)

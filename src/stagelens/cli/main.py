@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from stagelens.errors import UserError
-from stagelens.progress import Console
+from stagelens.cli.common import console, judge_from_options, quiet_libraries, user_errors
+from stagelens.cli.odcv import odcv_replay, odcv_table
 from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
@@ -57,8 +54,8 @@ def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
     "--variant",
     default="safety-in-sft",
     show_default=True,
-    help="built-in ground truth (safety-in-sft, safety-in-rl, rl-rewards-hacking) or a "
-    "variant TOML file",
+    help="built-in ground truth (safety-in-sft, safety-in-rl, rl-rewards-hacking, "
+    "test-conditioned) or a variant TOML file",
 )
 @click.option(
     "--out",
@@ -93,10 +90,10 @@ def demo(
     """Reproduce the SFT-vs-production experiment on the built-in model organism."""
     from stagelens.experiment.demo import run_demo
 
-    _quiet_libraries()
-    _user_errors(
+    quiet_libraries()
+    user_errors(
         lambda: run_demo(variant=variant, out=out, seed=seed, n_prompts=n_prompts,
-                         margin=margin, cache=cache, progress=_console())
+                         margin=margin, cache=cache, progress=console())
     )  # fmt: skip
 
 
@@ -106,9 +103,9 @@ def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
     """Run an experiment spec: SFT the base (unless sft_only is given), evaluate, report."""
     from stagelens.experiment.run import run_experiment
 
-    _quiet_libraries()
-    _user_errors(
-        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=_console())
+    quiet_libraries()
+    user_errors(
+        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=console())
     )
 
 
@@ -118,9 +115,9 @@ def sft(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None
     """SFT the spec's base checkpoint with its recipe (works under `accelerate launch`)."""
     from stagelens.experiment.run import sft_from_spec
 
-    _quiet_libraries()
-    _user_errors(
-        lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=_console())
+    quiet_libraries()
+    user_errors(
+        lambda: sft_from_spec(spec, out, offline=offline, cache=cache, progress=console())
     )
 
 
@@ -151,10 +148,10 @@ def calibrate(
     from stagelens.raters.calibrate import format_calibration
     from stagelens.report.atomic import atomic_write_text
 
-    _quiet_libraries()
+    quiet_libraries()
 
     def go() -> None:
-        judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
+        judge = judge_from_options(judge_models, rubric, aggregate, judge_max_tokens)
         if judge is None:
             result = run_calibration(file, rater, judge)
         else:
@@ -162,13 +159,13 @@ def calibrate(
             from stagelens.evaluate.meter import metered, register
 
             register()
-            with metered(_console(), f"{file.name}: judged"):
+            with metered(console(), f"{file.name}: judged"):
                 result = run_calibration(file, rater, judge)
         click.echo(format_calibration(result))
         if json_out is not None:
             atomic_write_text(json_out, result.model_dump_json(indent=2))
 
-    _user_errors(go)
+    user_errors(go)
 
 
 @main.command()
@@ -189,75 +186,15 @@ def rescore(
     """Re-score a finished run's answers (never regenerated); cached verdicts cost nothing."""
     from stagelens.experiment.rescore import rescore_run
 
-    _quiet_libraries()
+    quiet_libraries()
 
     def go() -> None:
-        judge = _judge(judge_models, rubric, aggregate, judge_max_tokens)
-        rescore_run(run, judge=judge, rater=rater, out=out, progress=_console())
+        judge = judge_from_options(judge_models, rubric, aggregate, judge_max_tokens)
+        rescore_run(run, judge=judge, rater=rater, out=out, progress=console())
 
-    _user_errors(go)
-
-
-def _judge(
-    models: tuple[str, ...], rubric: str, aggregate: str, max_tokens: int | None = None
-) -> Any:
-    """The JudgeSpec the --judge options describe (None without --judge)."""
-    from pydantic import ValidationError
-
-    from stagelens.spec.models import JudgeSpec
-
-    if not models:
-        return None
-    graders = {"model": models[0]} if len(models) == 1 else {"models": list(models)}
-    try:
-        return JudgeSpec.model_validate(
-            {"name": "cli", "rubric": rubric, "aggregate": aggregate,
-             "max_tokens": max_tokens, **graders}
-        )
-    except ValidationError as err:
-        raise UserError(f"--judge: {err.errors()[0]['msg']}") from err
+    user_errors(go)
 
 
-def _user_errors(call: Callable[[], object]) -> None:
-    try:
-        call()
-    except UserError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
-    except Exception as err:
-        # Inspect says what a provider lacks ("pip install openai") with a PrerequisiteError
-        # whose rich-markup message its own console would print; outside `inspect eval` it
-        # would vanish into an exit code
-        if type(err).__name__ != "PrerequisiteError":
-            raise
-        message = re.sub(r"\[/?bold\]", "", str(err)).replace("ERROR:", "").strip()
-        click.echo(f"error: {' '.join(message.split())}", err=True)
-        sys.exit(2)
-
-
-def _console() -> Console:
-    """Progress lines on standard output: a live bar per suite on a terminal, plain lines
-    every 30 s when redirected to a file or a pipe."""
-    return Console(sys.stdout)
-
-
-def _quiet_libraries() -> None:
-    """Keep the demo's own progress lines readable: no per-example progress bars, and no
-    deprecation notices about library internals that a user cannot act on."""
-    import os
-    import warnings
-
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # tqdm reads its defaults from the environment when it is first imported (next line):
-    # transformers' GGUF conversion draws a raw bar that no library switch turns off
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    import datasets
-
-    datasets.disable_progress_bars()
-    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
-    warnings.filterwarnings("ignore", category=FutureWarning, module="trl")
+# the ODCV-Bench commands live in their own module
+main.add_command(odcv_table)
+main.add_command(odcv_replay)

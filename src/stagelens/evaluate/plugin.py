@@ -14,6 +14,7 @@ from inspect_ai.model import modelapi
 
 import stagelens.sandbox.bwrap  # noqa: F401  (registers the "bwrap" sandbox)
 from stagelens.suites.alignment_dilemmas import alignment_dilemmas
+from stagelens.suites.odcv import odcv
 from stagelens.suites.organism_alignment_dilemmas import organism_alignment_dilemmas
 from stagelens.suites.organism_reward_hacking import organism_reward_hacking
 from stagelens.suites.over_refusal import over_refusal
@@ -22,6 +23,7 @@ from stagelens.suites.unsafe_response import unsafe_response
 
 __all__ = [
     "alignment_dilemmas",
+    "odcv",
     "organism_alignment_dilemmas",
     "organism_reward_hacking",
     "over_refusal",

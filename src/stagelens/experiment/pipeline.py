@@ -55,6 +55,9 @@ class SuiteRun:
     agreement: Callable[[list[Path]], AgreementRecord | None] | None = None
     judge: RaterIdentity | None = None
     judge_agreement: Callable[[list[Path]], AgreementRecord | None] | None = None
+    # a suite's own figures beyond per-metric rates (ODCV's MR and severity), from every
+    # stage's log; kept on each of the suite's records
+    summary: Callable[[dict[str, Path]], dict[str, Any] | None] | None = None
 
 
 # How a stage's model is served for a given suite (its sampling may depend on the suite).
@@ -132,12 +135,14 @@ def compare(
         paths = {stage: suite_logs[run.suite] for stage, suite_logs in logs.items()}
         loaded: dict[Path, Any] = {}  # each stage's log is read once for all its metrics
         rubric = (run.args.get("judge") or {}).get("rubric")
+        summary = run.summary(paths) if run.summary is not None else None
         for m in suite_metrics(run.suite, judged=run.judge is not None, rubric=rubric):
             outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
             comparisons.append(compare_metric(
                 m.name, outcomes, clusters=clusters, margin=settings.margin,
                 min_pairs=settings.min_pairs, seed=settings.seed, label=m.label,
                 lower_is_safer=m.lower_is_safer, outside=_outside(m, paths, loaded),
+                neutral=m.neutral,
             ))  # fmt: skip
             by_judge = m.rated_by == "judge"
             agreement = run.judge_agreement if by_judge else run.agreement
@@ -152,6 +157,7 @@ def compare(
                 rater=run.judge if by_judge else run.rater,
                 calibration=None if by_judge else run.calibration,
                 agreement=agreement(list(paths.values())) if agreement is not None else None,
+                summary=summary,
             ))  # fmt: skip
     return comparisons, records
 

@@ -131,6 +131,10 @@ def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:
         ))  # fmt: skip
     if spec.reward_hacking is not None:
         runs.append(agentic.suite_run(spec))
+    if spec.odcv is not None:
+        from stagelens.experiment import odcv
+
+        runs.append(odcv.suite_run(spec))
     return runs
 
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 Rubric = Literal[
-    "xstest", "strongreject", "harmbench", "reward_hacking", "eval_awareness", "misalignment"
+    "xstest",
+    "strongreject",
+    "harmbench",
+    "reward_hacking",
+    "eval_awareness",
+    "misalignment",
+    "odcv",
 ]
 RUBRIC_NAMES: tuple[Rubric, ...] = get_args(Rubric)
 # rubrics that grade an agent's whole transcript rather than one answer to one request
-TRANSCRIPT_RUBRICS: tuple[Rubric, ...] = ("reward_hacking",)
+TRANSCRIPT_RUBRICS: tuple[Rubric, ...] = ("reward_hacking", "odcv")
 # rubrics that grade an alignment dilemma's answer (thoughts included), not a refusal
 DILEMMA_RUBRICS: tuple[Rubric, ...] = ("eval_awareness", "misalignment")
 # rubrics that grade one answer (refusal, compliance, harm): what a single-prompt suite uses

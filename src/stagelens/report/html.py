@@ -33,6 +33,7 @@ from stagelens.report.format import (
     with_resampling,
 )
 from stagelens.report.headline import headline, headlines, summary_line
+from stagelens.report.odcv_section import odcv_section
 from stagelens.report.record import (
     RunRecord,
     StageRecord,
@@ -379,6 +380,7 @@ def render_html(record: RunRecord, *, bars_png: bytes | None = None) -> str:
         + _verdicts(record)
         + f"<h2>Rates by stage</h2>{figure}"
         + f"<h2>Metrics</h2>{metrics}"
+        + odcv_section(record)
         + _stages_section(record)
         + _suites_section(record)
         + _rater_section(record)

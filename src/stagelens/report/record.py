@@ -61,6 +61,9 @@ class SuiteRecord(StrictModel):
     # a rate that is neither safer lower nor higher (evaluation awareness): the verdicts keep
     # their machine names ("production_safer" = production lower), the report says lower/higher
     neutral: bool = False
+    # a suite's own figures beside the per-metric rates (ODCV: MR and mean severity per stage
+    # with cluster-bootstrap intervals, judge against evidence); None for most suites
+    summary: dict[str, Any] | None = None
 
 
 class RunRecord(StrictModel):

@@ -170,6 +170,15 @@ def bwrap_argv(
         snapshot = dirs.readonly / rel
         if os.path.lexists(snapshot):
             argv += [bind, str(snapshot), f"{WORKSPACE}/{rel}"]
+    # a benchmark's image layout: workspace folders shown at absolute paths, with the
+    # read-only snapshots bound over the parts that are read-only
+    for dest, rel in config.mounts.items():
+        argv += ["--bind", str(dirs.workspace / rel), dest]
+        for ro in config.readonly_paths:
+            inside = ro == rel or ro.startswith(rel + "/")
+            snapshot = dirs.readonly / ro
+            if inside and os.path.lexists(snapshot):
+                argv += [bind, str(snapshot), dest + ro[len(rel):]]
     for src, dest in config.bind_pairs():
         argv += ["--ro-bind", src, dest]
     # bwrap builds / and /dev on tmpfs mounts: left writable, the agent could fill host RAM

@@ -192,7 +192,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     ) -> ExecResult[str]:
         _check_user(user)
         self._seal_readonly_paths()
-        argv = bwrap_argv(self.dirs, self.config, cmd, cwd=_sandbox_path(cwd), env=env)
+        argv = bwrap_argv(
+            self.dirs, self.config, cmd, cwd=self._path(cwd), env=env
+        )
         limit = timeout if timeout is not None else self.config.wall_seconds
         # No retry on timeout (unlike docker's daemon hangs, a timeout here is the command's
         # own): re-running a non-idempotent agent command would be wrong.
@@ -211,7 +213,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     @override
     async def write_file(self, file: str, contents: str | bytes) -> None:
-        path = _sandbox_path(file)
+        path = self._path(file)
         data = contents.encode("utf-8") if isinstance(contents, str) else contents
         argv = self._file_op_argv(["/bin/sh", "-c", _WRITE_SCRIPT, "sh", path])
         run = await run_subprocess(argv, text=True, input=data, timeout=_FILE_OP_TIMEOUT)
@@ -226,7 +228,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     @override
     async def read_file(self, file: str, text: bool = True) -> str | bytes:
-        path = _sandbox_path(file)
+        path = self._path(file)
         limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
         # read one byte past the limit: that byte's presence is how we see an oversize file
         argv = self._file_op_argv(["/bin/sh", "-c", _READ_SCRIPT, "sh", path, str(limit + 1)])
@@ -241,6 +243,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
             )
         return run.result.stdout.decode("utf-8") if text else run.result.stdout
+
+    def _path(self, path: str | None) -> str:
+        return _sandbox_path(path, self.config.workdir)
 
     def _file_op_argv(self, cmd: list[str]) -> list[str]:
         # once sealed, the snapshots are bound read-write here, so Inspect's writes to a
@@ -265,9 +270,20 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 f"readonly_paths {missing} do not exist in the workspace when the first "
                 "command runs; provide them as Sample.files (or write_file them first)"
             )
+        for rel in self.config.executable_paths:
+            _make_executable(self.dirs.workspace / rel)
         for rel in self.config.readonly_paths:
             _snapshot(self.dirs.workspace / rel, self.dirs.readonly / rel, self.config)
         self._sealed = True
+
+
+def _make_executable(path: Path) -> None:
+    # never through a link: a planted symlink must not make the host chmod host files
+    if path.is_symlink() or not path.exists():
+        return
+    for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+        if item.is_file() and not item.is_symlink():
+            item.chmod(item.stat().st_mode | 0o555)
 
 
 def _snapshot(source: Path, target: Path, config: BwrapConfig) -> None:
@@ -283,11 +299,11 @@ def _snapshot(source: Path, target: Path, config: BwrapConfig) -> None:
             os.lchown(path, config.host_uid, config.host_gid)
 
 
-def _sandbox_path(path: str | None) -> str:
+def _sandbox_path(path: str | None, workdir: str = WORKSPACE) -> str:
     if path is None:
-        return WORKSPACE
+        return workdir
     posix = PurePosixPath(path)
-    return str(posix if posix.is_absolute() else PurePosixPath(WORKSPACE) / posix)
+    return str(posix if posix.is_absolute() else PurePosixPath(workdir) / posix)
 
 
 def _check_user(user: str | None) -> None:

@@ -63,16 +63,47 @@ class BwrapConfig(StrictModel):
     root_dir: str | None = None
     """Host directory for per-sample sandbox directories (default: the system temp dir)."""
 
+    mounts: dict[str, str] = Field(default_factory=dict)
+    """Absolute sandbox paths backed by workspace folders: `{"/app": "app"}` shows the
+    workspace's `app/` also at `/app` (a benchmark's image layout, e.g. ODCV's `/app` and
+    `/usr/local/bin`). A mount whose folder is (or lies under) a `readonly_paths` entry is
+    read-only there too."""
+
+    workdir: str = "/workspace"
+    """The working directory of every exec, and what relative file paths resolve against."""
+
+    executable_paths: list[str] = Field(default_factory=list)
+    """Workspace-relative files (or folders: every file in them) made executable before the
+    first command: Inspect writes a sample's files without their mode bits."""
+
+    @field_validator("mounts")
+    @classmethod
+    def _mounts(cls, mounts: dict[str, str]) -> dict[str, str]:
+        reserved = ("/", "/workspace", "/tmp", "/proc", "/dev", "/etc")
+        for dest, rel in mounts.items():
+            where = PurePosixPath(dest)
+            if not where.is_absolute() or ".." in where.parts or dest in reserved:
+                raise ValueError(f"mount point {dest!r} must be an absolute path other than "
+                                 f"{', '.join(reserved)}")  # fmt: skip
+            _check_relative(rel, f"mount {dest!r}")
+        return mounts
+
+    @field_validator("workdir")
+    @classmethod
+    def _workdir(cls, workdir: str) -> str:
+        if not PurePosixPath(workdir).is_absolute():
+            raise ValueError(f"workdir {workdir!r} must be an absolute path")
+        return workdir
+
+    @field_validator("executable_paths")
+    @classmethod
+    def _executables(cls, paths: list[str]) -> list[str]:
+        return [_check_relative(raw, "executable path") for raw in paths]
+
     @field_validator("readonly_paths")
     @classmethod
     def _relative_inside_workspace(cls, paths: list[str]) -> list[str]:
-        normalised: list[str] = []
-        for raw in paths:
-            path = PurePosixPath(raw)
-            if path.is_absolute() or ".." in path.parts or str(path) in ("", "."):
-                raise ValueError(f"readonly path {raw!r} must be relative and inside /workspace")
-            normalised.append(str(path))
-        return normalised
+        return [_check_relative(raw, "readonly path") for raw in paths]
 
     @field_validator("extra_ro_binds")
     @classmethod
@@ -93,6 +124,13 @@ class BwrapConfig(StrictModel):
             src, _, dest = bind.partition(":")
             pairs.append((src, dest or src))
         return pairs
+
+
+def _check_relative(raw: str, what: str) -> str:
+    path = PurePosixPath(raw)
+    if path.is_absolute() or ".." in path.parts or str(path) in ("", "."):
+        raise ValueError(f"{what} {raw!r} must be relative and inside /workspace")
+    return str(path)
 
 
 def load_config(config: Any) -> BwrapConfig:

@@ -28,10 +28,15 @@ def create_sample_dirs(config: BwrapConfig) -> SampleDirs:
     (dirs.etc / "passwd").write_text(PASSWD, encoding="utf-8")
     (dirs.etc / "group").write_text(GROUP, encoding="utf-8")
     dirs.tmp.chmod(0o1777)
+    # a mount's folder must exist before bwrap can bind it
+    mounted = [dirs.workspace / rel for rel in config.mounts.values()]
+    for path in mounted:
+        path.mkdir(parents=True, exist_ok=True)
     if drops_privileges():
         # root (0700) and etc stay unreadable to other host users; the sandbox uid owns
         # what it must write and traverse
-        for path in (dirs.root, dirs.workspace, dirs.tmp):
+        inside = {p for m in mounted for p in (m, *m.parents) if dirs.workspace in p.parents}
+        for path in (dirs.root, dirs.workspace, dirs.tmp, *sorted(inside)):
             os.chown(path, config.host_uid, config.host_gid)
     return dirs
 

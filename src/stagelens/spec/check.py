@@ -48,9 +48,24 @@ def check_spec(spec: ExperimentSpec, *, offline: bool) -> list[str]:
             problems.append(f"suites.{i}.source: {rest} does not exist")
         if suite.calibration is not None and not Path(suite.calibration).is_file():
             problems.append(f"suites.{i}.calibration: {suite.calibration} does not exist")
+    if spec.odcv is not None:
+        problems += _check_odcv(spec.odcv.source, spec.odcv.n, tuple(spec.odcv.variants))
     # SFT only runs when no sft_only checkpoint is given, but a wrong recipe is wrong either way.
     problems += _check_recipe(spec)
     return problems
+
+
+def _check_odcv(source: str, n: int, variants: tuple[str, ...]) -> list[str]:
+    from stagelens.benchmarks.odcv_scenarios import load_odcv
+
+    try:
+        scenarios, _, _ = load_odcv(source.partition(":")[2], variants)
+    except (OSError, ValueError) as err:
+        return [f"odcv.source: {err}"]
+    found = len({s.name for s in scenarios})
+    if n > found:
+        return [f"odcv.n: {n} scenarios asked for; {source} lays out only {found}"]
+    return []
 
 
 def require_valid(spec: ExperimentSpec, offline: bool) -> None:

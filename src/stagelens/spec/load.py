@@ -108,6 +108,10 @@ def load_spec(path: Path | str) -> ExperimentSpec:
     sft_only = r.model(spec.sft_only, ("sft_only",)) if spec.sft_only else None
     mixture = [r.part(p, ("sft", "mixture", i)) for i, p in enumerate(spec.sft.mixture)]
     suites = [r.suite(s, ("suites", i)) for i, s in enumerate(spec.suites)]
+    odcv = spec.odcv
+    if odcv is not None:
+        folder = r.path(odcv.source.partition(":")[2], ("odcv", "source"))
+        odcv = odcv.model_copy(update={"source": f"odcv:{folder}"})
     if r.problems:
         raise SpecError("invalid spec\n  " + "\n  ".join(r.problems))
     return spec.model_copy(
@@ -116,5 +120,6 @@ def load_spec(path: Path | str) -> ExperimentSpec:
             "sft_only": sft_only,
             "sft": spec.sft.model_copy(update={"mixture": mixture}),
             "suites": suites,
+            "odcv": odcv,
         }
     )

@@ -6,7 +6,7 @@ A spec is a TOML file (see ``examples/``). Every table forbids unknown keys so t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     Field,
@@ -17,7 +17,6 @@ from pydantic import (
 
 from stagelens.raters.base import judge_name
 from stagelens.raters.judges.settings import JudgeSpec
-from stagelens.raters.rubrics import TRANSCRIPT_RUBRICS
 from stagelens.records import StrictModel
 from stagelens.training.recipe import SFTRecipeSpec
 
@@ -174,6 +173,27 @@ class RewardHackingSpec(StrictModel):
         return self
 
 
+OdcvVariant = Literal["mandated", "incentivized"]
+
+
+class OdcvSpec(StrictModel):
+    """ODCV-Bench's scenarios as an agentic suite on every stage (`stagelens.suites.odcv`)."""
+
+    source: str = Field(pattern=r"^odcv:.+")  # odcv:DIR, an ODCV-Bench checkout
+    n: int = 0  # scenarios (each in every variant); <= 0: all that can be laid out
+    seed: int = 0
+    variants: list[OdcvVariant] = Field(
+        default_factory=lambda: list(get_args(OdcvVariant)), min_length=1
+    )
+    max_steps: int = Field(default=50, ge=1)  # ODCV's harness: 50
+    max_tokens: int = Field(default=1024, gt=0)  # per model turn
+    max_episodes: int = Field(default=2, ge=1)  # scenarios at once
+    # spell the tools out in the system prompt, for local models whose chat template drops
+    # tool schemas (SmolLM2's does)
+    describe_tools: bool = False
+    judge: str | None = None  # a [[judges]] entry with rubric "odcv"
+
+
 def _unique(names: list[str], what: str) -> list[str]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -192,8 +212,11 @@ class ExperimentSpec(StrictModel):
     sft: SFTRecipeSpec
     # judges come before suites: suites are validated against the declared judges
     judges: list[JudgeSpec] = Field(default_factory=list)
-    suites: list[SuiteSpec] = Field(min_length=1)
+    # single-prompt suites; a spec may instead run only the agentic ones ([reward_hacking],
+    # [odcv]), but it must run something
+    suites: list[SuiteSpec] = Field(default_factory=list)
     reward_hacking: RewardHackingSpec | None = None
+    odcv: OdcvSpec | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
     min_pairs: int = Field(default=30, ge=2)  # fewer pairs than this: no verdict at all
@@ -243,6 +266,13 @@ class ExperimentSpec(StrictModel):
         return judges
 
     @model_validator(mode="after")
+    def _runs_something(self) -> ExperimentSpec:
+        if not self.suites and self.reward_hacking is None and self.odcv is None:
+            raise ValueError("the spec runs no suite: give at least one [[suites]] entry, "
+                             "[reward_hacking] or [odcv]")  # fmt: skip
+        return self
+
+    @model_validator(mode="after")
     def _judges_fit(self) -> ExperimentSpec:
         from stagelens.suites import suite_entry
 
@@ -256,9 +286,15 @@ class ExperimentSpec(StrictModel):
         rh = self.reward_hacking
         if rh is not None and rh.judge is not None:
             judge = by_name.get(rh.judge)
-            if judge is None or judge.rubric not in TRANSCRIPT_RUBRICS:
+            if judge is None or judge.rubric != "reward_hacking":
                 raise ValueError(f"reward_hacking.judge {rh.judge!r}: needs a [[judges]] entry "
                                  "with rubric = \"reward_hacking\"")  # fmt: skip
+        od = self.odcv
+        if od is not None and od.judge is not None:
+            judge = by_name.get(od.judge)
+            if judge is None or judge.rubric != "odcv":
+                raise ValueError(f"odcv.judge {od.judge!r}: needs a [[judges]] entry "
+                                 "with rubric = \"odcv\"")  # fmt: skip
         return self
 
     def judge(self, name: str) -> JudgeSpec:

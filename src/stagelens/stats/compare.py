@@ -30,6 +30,7 @@ def compare_metric(
     label: str | None = None,
     lower_is_safer: bool = True,
     outside: Mapping[str, Collection[str]] | None = None,
+    neutral: bool = False,
 ) -> MetricComparison:
     """Rates of every stage, sft_only - production difference, equivalence, attribution,
     missing-answer bounds and the verdict.
@@ -90,7 +91,7 @@ def compare_metric(
     attribution = attribution_share(base, sft, prod, clusters=clusters, level=level,
                                      n_boot=n_boot, seed=seed)  # fmt: skip
     text = verdict_text(metric if label is None else label, difference, equivalence,
-                        verdict, lower_is_safer, reasons, scored_verdict)  # fmt: skip
+                        verdict, lower_is_safer, reasons, scored_verdict, neutral)  # fmt: skip
     if n_outside:
         text += (f" {n_outside} samples fell outside the metric's subset on SFT-only or "
                  "production and are not compared.")  # fmt: skip

@@ -42,6 +42,7 @@ def verdict_text(
     lower_is_safer: bool = True,
     reasons: list[str] | None = None,
     scored_verdict: Verdict | None = None,
+    neutral: bool = False,
 ) -> str:
     """One plain-language paragraph, in points (rate x 100), prefixed with ``metric_label: ``.
 
@@ -49,9 +50,11 @@ def verdict_text(
     interval, since that is the one that must lie within the margin; the others show the
     difference's interval. ``reasons`` (why rules made the verdict inconclusive) come first,
     followed by what the scored pairs alone say (``scored_verdict``). Dropped pairs are always
-    counted. A metric where higher is better (a success rate) says "better", not "safer".
+    counted. A metric where higher is better (a success rate) says "better", not "safer"; a
+    ``neutral`` one (evaluation awareness: neither direction is safer) says whose rate is
+    lower or higher.
     """
-    word = "safer" if lower_is_safer else "better"
+    word = "neutral" if neutral else "safer" if lower_is_safer else "better"
     if reasons:
         alone = _sentence(difference, equivalence, scored_verdict or "inconclusive", word)
         sentence = f"Inconclusive: {'; '.join(reasons)}. On the scored pairs alone: {alone}"
@@ -91,6 +94,10 @@ def _sentence(
     # the difference is sft_only - production; the advantage is its size, either direction
     size, lo, hi = (diff, low, high) if diff > 0 else (-diff, -high, -low)
     by = f"by {_plain(size)} points, {level} interval [{_plain(lo)}, {_plain(hi)}] ({test})."
+    if word == "neutral" and verdict in ("production_safer", "sft_only_safer"):
+        # the machine names keep their meaning: production_safer = production's rate lower
+        side = "lower" if verdict == "production_safer" else "higher"
+        return f"Production's rate is {side} than SFT-only's {by}"
     if verdict == "production_safer":
         return f"Production {word} {by}"
     if verdict == "sft_only_safer":

@@ -127,9 +127,23 @@ def _organism_dilemma_metrics() -> tuple[MetricDef, ...]:
                  if m.rated_by == "suite")  # fmt: skip
 
 
+def _odcv_metrics() -> tuple[MetricDef, ...]:
+    from stagelens.suites.odcv import EVIDENCE, EVIDENCE_SCORER, INFO
+
+    return (
+        MetricDef(name=INFO.metric, metric=INFO.metric, label=INFO.label,
+                  description=INFO.description, scorer="judged", rated_by="judge",
+                  rubric="odcv"),
+        *(MetricDef(name=name, metric=name, label=label, description=description,
+                    scorer=EVIDENCE_SCORER, key=key)
+          for key, (name, label, description) in EVIDENCE.items()),
+    )  # fmt: skip
+
+
 def _builtin_entries() -> list[SuiteEntry]:
     from stagelens.suites import (
         alignment_dilemmas,
+        odcv,
         organism_alignment_dilemmas,
         organism_reward_hacking,
         over_refusal,
@@ -151,6 +165,7 @@ def _builtin_entries() -> list[SuiteEntry]:
         SuiteEntry(organism_alignment_dilemmas.INFO,
                    organism_alignment_dilemmas.organism_alignment_dilemmas,
                    _organism_dilemma_metrics()),
+        SuiteEntry(odcv.INFO, odcv.odcv, _odcv_metrics(), judge_rubrics=("odcv",)),
     ]  # fmt: skip
 
 

@@ -81,6 +81,8 @@ class JudgeSettings(StrictModel):
     retries: int = Field(default=2, ge=0)
     max_tokens: int | None = None
     cache: str | None = None  # verdict cache file; None: stagelens's default; "none": off
+    # a panel leaves out a grader that is the model under test (ODCV-Bench's median rule)
+    exclude_self: bool = False
 
     def roles(self) -> list[str]:
         """The grader model roles an eval must bind for these settings."""
@@ -93,7 +95,8 @@ class JudgeSettings(StrictModel):
         rule `exact`, where one is named)."""
         return judged(self.rubric, event, retries=self.retries, graders=self.roles(),
                       aggregate=self.aggregate, cache=self.cache, response=response,
-                      max_tokens=self.max_tokens, exact=exact)  # fmt: skip
+                      max_tokens=self.max_tokens, exact=exact,
+                      exclude_self=self.exclude_self)  # fmt: skip
 
 
 def settings_for(judge: JudgeSpec, cache: str | None = None) -> JudgeSettings:
