@@ -22,6 +22,7 @@ from stagelens.benchmarks.loaders import (
     xstest,
 )
 from stagelens.benchmarks.user import user_file
+from stagelens.benchmarks.userlogs import userlog_prompts
 from stagelens.records import Provenance
 
 Loaded = tuple[list[BenchmarkPrompt], Provenance]
@@ -53,6 +54,7 @@ _hard_path = _needs("orbench-hard", "/path/to/or-bench-hard-1k.csv")
 _toxic_path = _needs("orbench-toxic", "/path/to/or-bench-toxic.csv")
 _jsonl_path = _needs("jsonl", "/path/to/prompts.jsonl")
 _csv_path = _needs("csv", "/path/to/prompts.csv")
+_userlogs_path = _needs("userlogs", "/path/to/conversations.jsonl")
 
 _LOADERS: dict[str, _Loader] = {
     "harmbench": lambda loc, kind: harmbench(loc or None),
@@ -67,6 +69,8 @@ _LOADERS: dict[str, _Loader] = {
     # the user chose this file for that suite.
     "jsonl": lambda loc, kind: user_file(_jsonl_path(loc), kind, fmt="jsonl"),
     "csv": lambda loc, kind: user_file(_csv_path(loc), kind, fmt="csv"),
+    # Real users' logs: every deduplicated first user turn, taken to be the suite's kind.
+    "userlogs": lambda loc, kind: userlog_prompts(_userlogs_path(loc), kind),
     "hf": lambda loc, kind: hub_dataset(
         _needs("hf", "hf:walledai/HarmBench?split=train")(loc), kind
     ),

@@ -24,7 +24,7 @@ class SpecError(UserError, ValueError):
 # `${package:NAME}` lets a spec point at files shipped inside an installed wheel.
 _PACKAGE = re.compile(r"^\$\{package:([A-Za-z_][A-Za-z0-9_.]*)\}")
 # Suite sources of the form KIND:PATH whose PATH is a local file (the others are dataset names).
-PATH_SOURCES = ("xstest", "jsonl")
+PATH_SOURCES = ("xstest", "jsonl", "userlogs")
 
 Loc = tuple[int | str, ...]
 
