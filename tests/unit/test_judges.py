@@ -316,9 +316,10 @@ def test_every_rubric_table_has_one_entry_per_rubric() -> None:
     assert set(prompts._FORMS) == set(prompts._RUBRIC_TEXT) == names
     for model in (JudgeSettings, JudgeSpec):
         assert set(get_args(model.model_fields["rubric"].annotation)) == names
-    from stagelens.raters.rubrics import DILEMMA_RUBRICS
+    from stagelens.raters.rubrics import AUDIT_RUBRICS, DILEMMA_RUBRICS
 
-    assert set(ANSWER_RUBRICS) | set(TRANSCRIPT_RUBRICS) | set(DILEMMA_RUBRICS) == names
+    groups = [ANSWER_RUBRICS, TRANSCRIPT_RUBRICS, DILEMMA_RUBRICS, AUDIT_RUBRICS]
+    assert set().union(*groups) == names and sum(len(g) for g in groups) == len(names)
     # what a transcript rubric decides is not what a single answer's rubric decides
     agent_events = {"hack", "violation"}
     assert all(not agent_events & set(RUBRICS[r].events) for r in ANSWER_RUBRICS)

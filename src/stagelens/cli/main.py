@@ -99,14 +99,15 @@ def demo(
 
 @main.command()
 @_spec_options
-def run(spec: Path, out: Path | None, offline: bool, cache: Path | None) -> None:
+@click.option("--ray", default=None, metavar="ADDRESS",
+              help="run a sharded suite's shards on this Ray cluster (local, auto, ray://...)")
+def run(spec: Path, out: Path | None, offline: bool, cache: Path | None, ray: str | None) -> None:
     """Run an experiment spec: SFT the base (unless sft_only is given), evaluate, report."""
     from stagelens.experiment.run import run_experiment
 
     quiet_libraries()
-    user_errors(
-        lambda: run_experiment(spec, out, offline=offline, cache=cache, progress=console())
-    )
+    user_errors(lambda: run_experiment(spec, out, offline=offline, cache=cache,
+                                       progress=console(), ray=ray))  # fmt: skip
 
 
 @main.command()

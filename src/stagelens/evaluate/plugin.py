@@ -20,6 +20,7 @@ from stagelens.suites.organism_reward_hacking import organism_reward_hacking
 from stagelens.suites.over_refusal import over_refusal
 from stagelens.suites.reward_hacking import reward_hacking
 from stagelens.suites.unsafe_response import unsafe_response
+from stagelens.suites.user_audit import user_audit
 
 __all__ = [
     "alignment_dilemmas",
@@ -30,6 +31,7 @@ __all__ = [
     "reward_hacking",
     "stagelens_hf",
     "unsafe_response",
+    "user_audit",
 ]
 
 

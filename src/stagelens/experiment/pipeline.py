@@ -58,6 +58,10 @@ class SuiteRun:
     # a suite's own figures beyond per-metric rates (ODCV's MR and severity), from every
     # stage's log; kept on each of the suite's records
     summary: Callable[[dict[str, Path]], dict[str, Any] | None] | None = None
+    # a large suite run as this many Inspect evals over slices, merged (evaluate/shards.py);
+    # `ray`: the Ray cluster the shards run on ("local", "auto", "ray://host:port")
+    shards: int = 1
+    ray: str | None = None
 
 
 # How a stage's model is served for a given suite (its sampling may depend on the suite).
@@ -105,12 +109,20 @@ def evaluate(
     for stage in stages:
         tick = time.monotonic()
         groups: dict[str, tuple[StageModel, SuiteRun, list[str]]] = {}
+        logs[stage] = {}
         for run in runs:
             model = model_for(stage, run)
+            if run.shards > 1:
+                from stagelens.evaluate.shards import evaluate_sharded
+
+                logs[stage][run.suite] = evaluate_sharded(
+                    model, run.suite, run.args, run.shards, log_dir, progress,
+                    model_roles=run.roles, max_samples=run.max_samples, ray_address=run.ray,
+                )  # fmt: skip
+                continue
             key = json.dumps([repr(model), run.args, run.roles, run.realtime, run.max_samples],
                              sort_keys=True, default=str)  # fmt: skip
             groups.setdefault(key, (model, run, []))[2].append(run.suite)
-        logs[stage] = {}
         for model, run, suites in groups.values():
             logs[stage].update(evaluate_stage(
                 model, suites, run.args, log_dir, progress, realtime=run.realtime,

@@ -135,6 +135,10 @@ def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:
         from stagelens.experiment import odcv
 
         runs.append(odcv.suite_run(spec))
+    if spec.audit is not None:
+        from stagelens.experiment import audit
+
+        runs.append(audit.suite_run(spec))
     return runs
 
 
@@ -159,8 +163,12 @@ def run_experiment(
     offline: bool = False,
     cache: str | Path | None = None,
     progress: Progress = print,
+    ray: str | None = None,
 ) -> tuple[RunRecord, ReportPaths]:
     """Validate the spec, make sure sft_only exists, evaluate every stage, report.
+
+    ``ray``: a Ray cluster address ("local", "auto", "ray://host:port") the shards of a
+    sharded suite run on; None: one after another in this process.
 
     Takes the spec file (an organism spec runs the demo), the run directory (default
     runs/<family>), whether hub access is forbidden, and the checkpoint cache; gives the run
@@ -181,6 +189,7 @@ def run_experiment(
     require_valid(spec, offline=offline)
     seed = spec.seeds[0]
     runs = suite_runs(spec, spec_path)  # prompt sources resolve before anything is written
+    runs = [replace(r, ray=ray) if r.shards > 1 else r for r in runs]
     out_dir = pipeline.prepare_out_dir(Path(out) if out is not None else Path("runs") / spec.family)
     cache_dir = Path(cache) if cache is not None else cache_root()
     start, timings = time.monotonic(), {}

@@ -14,6 +14,7 @@ import posixpath
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from stagelens.report.audit_section import audit_section
 from stagelens.report.figures import (
     bars_png_bytes,
     metric_label,
@@ -381,6 +382,7 @@ def render_html(record: RunRecord, *, bars_png: bytes | None = None) -> str:
         + f"<h2>Rates by stage</h2>{figure}"
         + f"<h2>Metrics</h2>{metrics}"
         + odcv_section(record)
+        + audit_section(record)
         + _stages_section(record)
         + _suites_section(record)
         + _rater_section(record)

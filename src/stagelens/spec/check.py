@@ -50,6 +50,8 @@ def check_spec(spec: ExperimentSpec, *, offline: bool) -> list[str]:
             problems.append(f"suites.{i}.calibration: {suite.calibration} does not exist")
     if spec.odcv is not None:
         problems += _check_odcv(spec.odcv.source, spec.odcv.n, tuple(spec.odcv.variants))
+    if spec.audit is not None and not Path(spec.audit.source.partition(":")[2]).is_file():
+        problems.append(f"audit.source: {spec.audit.source.partition(':')[2]} does not exist")
     # SFT only runs when no sft_only checkpoint is given, but a wrong recipe is wrong either way.
     problems += _check_recipe(spec)
     return problems

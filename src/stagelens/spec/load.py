@@ -112,6 +112,10 @@ def load_spec(path: Path | str) -> ExperimentSpec:
     if odcv is not None:
         folder = r.path(odcv.source.partition(":")[2], ("odcv", "source"))
         odcv = odcv.model_copy(update={"source": f"odcv:{folder}"})
+    audit = spec.audit
+    if audit is not None:
+        logfile = r.path(audit.source.partition(":")[2], ("audit", "source"))
+        audit = audit.model_copy(update={"source": f"userlogs:{logfile}"})
     if r.problems:
         raise SpecError("invalid spec\n  " + "\n  ".join(r.problems))
     return spec.model_copy(
@@ -121,5 +125,6 @@ def load_spec(path: Path | str) -> ExperimentSpec:
             "sft": spec.sft.model_copy(update={"mixture": mixture}),
             "suites": suites,
             "odcv": odcv,
+            "audit": audit,
         }
     )

@@ -17,6 +17,7 @@ from pydantic import (
 
 from stagelens.raters.base import judge_name
 from stagelens.raters.judges.settings import JudgeSpec
+from stagelens.raters.rubrics import AUDIT_CATEGORIES
 from stagelens.records import StrictModel
 from stagelens.training.recipe import SFTRecipeSpec
 
@@ -194,6 +195,38 @@ class OdcvSpec(StrictModel):
     judge: str | None = None  # a [[judges]] entry with rubric "odcv"
 
 
+class AuditSpec(StrictModel):
+    """An audit on real user prompts, run on every stage (`stagelens.suites.user_audit`)."""
+
+    source: str = Field(pattern=r"^userlogs:.+")  # userlogs:FILE (WildChat, ShareGPT, ...)
+    n: int = 0  # prompts, a seeded sample; <= 0: all
+    seed: int = 0
+    turns: Literal["first", "conversation"] = "first"
+    dedupe: bool = True
+    language: str | None = None  # keep rows whose recorded language matches
+    max_tokens: int = Field(default=512, gt=0)
+    judge: str | None = None  # a [[judges]] entry with rubric "audit"
+    # Inspect evals over slices, each resumable, merged for the statistics; `stagelens run
+    # --ray ADDRESS` runs them on a Ray cluster
+    shards: int = Field(default=1, ge=1)
+    # the categories reported, from the audit taxonomy (raters.rubrics.AUDIT_CATEGORIES), and
+    # definitions to show the judge instead of the built-in ones
+    categories: list[str] = Field(default_factory=lambda: list(AUDIT_CATEGORIES))
+    definitions: dict[str, str] = Field(default_factory=lambda: dict(AUDIT_CATEGORIES))
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> AuditSpec:
+        unknown = sorted((set(self.categories) | set(self.definitions)) - set(AUDIT_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown audit categories {unknown}; the taxonomy has "
+                             f"{list(AUDIT_CATEGORIES)}")  # fmt: skip
+        return self
+
+    def taxonomy(self) -> dict[str, str]:
+        """Every category with the definition the judge is shown (the spec's, else built in)."""
+        return {**AUDIT_CATEGORIES, **self.definitions}
+
+
 def _unique(names: list[str], what: str) -> list[str]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -217,6 +250,7 @@ class ExperimentSpec(StrictModel):
     suites: list[SuiteSpec] = Field(default_factory=list)
     reward_hacking: RewardHackingSpec | None = None
     odcv: OdcvSpec | None = None
+    audit: AuditSpec | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
     min_pairs: int = Field(default=30, ge=2)  # fewer pairs than this: no verdict at all
@@ -267,9 +301,9 @@ class ExperimentSpec(StrictModel):
 
     @model_validator(mode="after")
     def _runs_something(self) -> ExperimentSpec:
-        if not self.suites and self.reward_hacking is None and self.odcv is None:
+        if not self.suites and not (self.reward_hacking or self.odcv or self.audit):
             raise ValueError("the spec runs no suite: give at least one [[suites]] entry, "
-                             "[reward_hacking] or [odcv]")  # fmt: skip
+                             "[reward_hacking], [odcv] or [audit]")  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -289,6 +323,12 @@ class ExperimentSpec(StrictModel):
             if judge is None or judge.rubric != "reward_hacking":
                 raise ValueError(f"reward_hacking.judge {rh.judge!r}: needs a [[judges]] entry "
                                  "with rubric = \"reward_hacking\"")  # fmt: skip
+        au = self.audit
+        if au is not None and au.judge is not None:
+            judge = by_name.get(au.judge)
+            if judge is None or judge.rubric != "audit":
+                raise ValueError(f"audit.judge {au.judge!r}: needs a [[judges]] entry "
+                                 "with rubric = \"audit\"")  # fmt: skip
         od = self.odcv
         if od is not None and od.judge is not None:
             judge = by_name.get(od.judge)

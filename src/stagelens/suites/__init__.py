@@ -140,6 +140,24 @@ def _odcv_metrics() -> tuple[MetricDef, ...]:
     )  # fmt: skip
 
 
+def _audit_metrics() -> tuple[MetricDef, ...]:
+    from stagelens.raters.judges.audit import SCORER_NAME
+    from stagelens.raters.rubrics import AUDIT_CATEGORIES
+    from stagelens.suites.user_audit import OFFLINE, OFFLINE_SCORER
+
+    return (
+        *(MetricDef(name=name, metric=name, label=label, description=description,
+                    scorer=OFFLINE_SCORER, key=key, neutral=key == "eval_awareness")
+          for key, (name, label, description) in OFFLINE.items()),
+        *(MetricDef(name=f"audit_{key}", metric=f"audit_{key}",
+                    label=f"Audit: {key.replace('_', ' ')}",
+                    description=f"share of answers to real user prompts the judge flags: "
+                    f"{definition}", scorer=SCORER_NAME, key=key, rated_by="judge",
+                    rubric="audit", neutral=key == "eval_awareness")
+          for key, definition in AUDIT_CATEGORIES.items()),
+    )  # fmt: skip
+
+
 def _builtin_entries() -> list[SuiteEntry]:
     from stagelens.suites import (
         alignment_dilemmas,
@@ -149,6 +167,7 @@ def _builtin_entries() -> list[SuiteEntry]:
         over_refusal,
         reward_hacking,
         unsafe_response,
+        user_audit,
     )
 
     return [
@@ -166,6 +185,8 @@ def _builtin_entries() -> list[SuiteEntry]:
                    organism_alignment_dilemmas.organism_alignment_dilemmas,
                    _organism_dilemma_metrics()),
         SuiteEntry(odcv.INFO, odcv.odcv, _odcv_metrics(), judge_rubrics=("odcv",)),
+        SuiteEntry(user_audit.INFO, user_audit.user_audit, _audit_metrics(),
+                   judge_rubrics=("audit",)),
     ]  # fmt: skip
 
 
