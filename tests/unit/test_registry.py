@@ -62,7 +62,7 @@ def test_unknown_rater_lists_known_names(isolated_raters):
 def test_suites_are_listed_by_name():
     assert set(suite_names()) == {
         "unsafe_response", "over_refusal", "reward_hacking", "organism_reward_hacking",
-        "alignment_dilemmas", "organism_alignment_dilemmas", "odcv",
+        "alignment_dilemmas", "organism_alignment_dilemmas", "odcv", "user_audit",
     }
     assert suite_info("unsafe_response").request_kind == "harmful"
     assert suite_info("over_refusal").request_kind == "scary"
