@@ -23,9 +23,9 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer
 from inspect_ai.solver import TaskState
 
 from stagelens.evaluate.runner import StageModel
-from stagelens.evaluate.shards import apply_shard
 from stagelens.suites import MetricDef, SuiteEntry, register_suite, suite_names
 from stagelens.suites.common import SuiteInfo
+from stagelens.suites.sharding import apply_shard
 
 N = 40
 NAME = "shard_tiny"

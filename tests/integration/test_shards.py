@@ -16,14 +16,9 @@ from typing import Any
 import pytest
 
 from stagelens.evaluate.runner import StageModel, evaluate_stage, read_suite
-from stagelens.evaluate.shards import (
-    SHARDS_SUFFIX,
-    apply_shard,
-    evaluate_sharded,
-    parse_shard,
-    shard_samples,
-)
+from stagelens.evaluate.shards import SHARDS_SUFFIX, evaluate_sharded
 from stagelens.suites import unregister_suite
+from stagelens.suites.sharding import apply_shard, parse_shard, shard_samples
 from tests.integration import shard_tiny
 from tests.integration.shard_tiny import NAME, N
 
