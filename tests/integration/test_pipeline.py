@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from stagelens.organism.data import DILEMMA_SHARE
 from stagelens.organism.model import ModelShape
 from stagelens.organism.stages import OrganismRecipe, build_stages
 from stagelens.organism.variant import load_variant
@@ -88,7 +89,9 @@ def test_lineage_is_recorded(built, variant):
     pretrain, sft, dpo = stages["production"].training
     assert pretrain.steps == RECIPE.pretrain.steps and sft.steps == RECIPE.sft.steps
     assert dpo.steps == RECIPE.dpo.steps
-    assert pretrain.data.n == RECIPE.pretrain.n_dialogs + RECIPE.pretrain.n_filler
+    # the request and task dialogs, the dilemma dialogs added on top, and the filler
+    dialogs = RECIPE.pretrain.n_dialogs
+    assert pretrain.data.n == dialogs + round(dialogs * DILEMMA_SHARE) + RECIPE.pretrain.n_filler
     assert sft.data.n == sum(p.count for p in variant.sft.examples)
     assert dpo.data.n == sum(p.count for p in variant.rl.pairs)
     # the reproduction is the same SFT with another seed
