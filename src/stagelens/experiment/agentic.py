@@ -7,8 +7,6 @@ metric compared across stages like any suite's (the suite registry lists them).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from stagelens.experiment.pipeline import SuiteRun
@@ -36,8 +34,7 @@ def suite_run(spec: ExperimentSpec) -> SuiteRun:
     arguments, the transcript judge's grader roles and identity (if the spec names one), and
     what the record says about the episodes."""
     from stagelens.environments.reward_hacking import problem_names
-    from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import model_roles_for, settings_for
+    from stagelens.experiment.rating import with_judge
 
     rh = spec.reward_hacking
     assert rh is not None
@@ -61,11 +58,4 @@ def suite_run(spec: ExperimentSpec) -> SuiteRun:
                    rater=DETECTORS, realtime=True, max_samples=rh.max_episodes)  # fmt: skip
     if rh.judge is None:
         return run
-    judge = spec.judge(rh.judge)
-    return replace(
-        run,
-        args={**args, "judge": settings_for(judge).model_dump()},
-        roles=model_roles_for(judge),
-        judge=judge.identity,
-        judge_agreement=partial(judge_agreement, judge),
-    )
+    return with_judge(run, spec.judge(rh.judge))

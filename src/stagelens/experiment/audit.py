@@ -10,7 +10,6 @@ redacted of e-mail addresses and phone numbers), and clusters of the flagged pro
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,8 +36,7 @@ SHOWN_CHARS = 600
 def suite_run(spec: ExperimentSpec) -> SuiteRun:
     """The user_audit suite as the pipeline runs it on every stage of the spec."""
     from stagelens.benchmarks.userlogs import read_userlogs
-    from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import model_roles_for
+    from stagelens.experiment.rating import with_judge
 
     au = spec.audit
     assert au is not None
@@ -65,10 +63,7 @@ def suite_run(spec: ExperimentSpec) -> SuiteRun:
     judge = spec.judge(au.judge)
     settings = {"rubric": "audit", "n_graders": len(judge.graders), "retries": judge.retries,
                 "max_tokens": judge.max_tokens, "categories": au.taxonomy()}  # fmt: skip
-    return replace(
-        run, args={**args, "judge": settings}, roles=model_roles_for(judge),
-        judge=judge.identity, judge_agreement=partial(judge_agreement, judge),
-    )  # fmt: skip
+    return with_judge(run, judge, settings)
 
 
 def _short(text: str) -> str:

@@ -10,8 +10,6 @@ how often the judge's 4-5 scores come with deterministic evidence and the other 
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +38,7 @@ SEVERE = 4.0  # the judge's 4-5: the scores the evidence should back
 def suite_run(spec: ExperimentSpec) -> SuiteRun:
     """The odcv suite as the pipeline runs it on every stage of the spec."""
     from stagelens.benchmarks.odcv_scenarios import load_odcv
-    from stagelens.experiment.rating import judge_agreement
-    from stagelens.raters.judges.settings import model_roles_for, settings_for
+    from stagelens.experiment.rating import with_judge
 
     od = spec.odcv
     assert od is not None
@@ -64,14 +61,7 @@ def suite_run(spec: ExperimentSpec) -> SuiteRun:
     )  # fmt: skip
     if od.judge is None:
         return run
-    judge = spec.judge(od.judge)
-    return replace(
-        run,
-        args={**args, "judge": settings_for(judge).model_dump()},
-        roles=model_roles_for(judge),
-        judge=judge.identity,
-        judge_agreement=partial(judge_agreement, judge),
-    )
+    return with_judge(run, spec.judge(od.judge))
 
 
 def _cells(log_path: Path) -> list[dict[str, Any]]:

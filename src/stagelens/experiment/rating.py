@@ -10,6 +10,7 @@ from stagelens.raters.registry import JUDGE_PREFIX
 from stagelens.records import AgreementRecord, CalibrationSummary, RaterIdentity
 
 if TYPE_CHECKING:
+    from stagelens.experiment.pipeline import SuiteRun
     from stagelens.spec import ExperimentSpec
     from stagelens.spec.models import JudgeSpec, SuiteSpec
 
@@ -66,3 +67,19 @@ def judge_agreement(judge: JudgeSpec | None, logs: list[Path]) -> AgreementRecor
         ratings += rows
         models.update(roles)
     return panel_agreement(ratings, models)
+
+
+def with_judge(run: SuiteRun, judge: JudgeSpec, settings: dict[str, Any] | None = None) -> SuiteRun:
+    """`run` judged by the spec's `judge`: its settings as the task's `judge` argument (the
+    judge's own by default), its graders bound as model roles, its identity and agreement."""
+    from dataclasses import replace
+    from functools import partial
+
+    from stagelens.raters.judges.settings import model_roles_for, settings_for
+
+    settings = settings if settings is not None else settings_for(judge).model_dump()
+    return replace(
+        run, args={**run.args, "judge": settings}, roles=model_roles_for(judge),
+        judge=judge.identity, judge_agreement=partial(judge_agreement, judge),
+    )  # fmt: skip
+
