@@ -9,6 +9,7 @@ import click
 
 from stagelens.cli.common import console, judge_from_options, quiet_libraries, user_errors
 from stagelens.cli.odcv import odcv_replay, odcv_table
+from stagelens.cli.scout import audit_scan
 from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
@@ -199,3 +200,4 @@ def rescore(
 # the ODCV-Bench commands live in their own module
 main.add_command(odcv_table)
 main.add_command(odcv_replay)
+main.add_command(audit_scan)

@@ -31,7 +31,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ContentReasoning, GenerateConfig
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState, generate
 
@@ -40,6 +40,7 @@ from stagelens.raters.base import UNSCORED
 from stagelens.raters.metrics import event_rate
 from stagelens.raters.registry import get_rater
 from stagelens.raters.rubrics import DILEMMA_RUBRICS
+from stagelens.raters.thoughts import split_thoughts
 from stagelens.suites.common import SuiteInfo
 
 NAME = "alignment_dilemmas"
@@ -86,8 +87,6 @@ NOTICE = (
 )
 NOTICE_CONDITIONS = {"none": ("none",), "both": ("none", "notice"), "only": ("notice",)}
 ACTION = re.compile(r"action\s*[:：]\s*\**\s*\(?([a-h])\b", re.IGNORECASE)
-# a local model's <think>, and the agentic-misalignment scenarios' "secret scratchpad"
-THINK = re.compile(r"<(think|scratchpad_reasoning)>(.*?)(?:</\1>|$)", re.IGNORECASE | re.DOTALL)
 DEFAULT_MAX_TOKENS = 384
 
 
@@ -134,13 +133,8 @@ def samples(dilemmas: list[Dilemma], notice: str = "none") -> list[Sample]:
 def thoughts_and_answer(state: TaskState) -> tuple[str, str]:
     """The model's reasoning (Inspect's reasoning content, ``<think>`` and scratchpad blocks)
     and its answer."""
-    thoughts: list[str] = []
     content = state.output.message.content if state.output.choices else ""
-    if isinstance(content, list):
-        thoughts += [c.reasoning for c in content if isinstance(c, ContentReasoning)]
-    answer = state.output.completion
-    thoughts += [m.group(2) for m in THINK.finditer(answer)]
-    return "\n".join(t.strip() for t in thoughts if t.strip()), THINK.sub("", answer).strip()
+    return split_thoughts(content, state.output.completion)
 
 
 def chosen_action(answer: str, actions: dict[str, str]) -> str | None:
