@@ -10,6 +10,7 @@ evaluation on the counting model and prints the merged log's path.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,16 @@ def reply(text: str) -> str:
     return "yes" if int(text.split()[-1]) % 2 == 0 else "no"
 
 
+# where the scorer counts what it scores (the stand-in for a judge call), when set
+JUDGED = "SHARD_TINY_JUDGED"
+
+
 @scorer(metrics=[mean()])
 def said_target() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
+        if os.environ.get(JUDGED):
+            with open(os.environ[JUDGED], "a") as f:
+                f.write(state.input_text.split()[-1] + "\n")
         return Score(value=1.0 if state.output.completion == target.text else 0.0)
 
     return score

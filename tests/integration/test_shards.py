@@ -132,13 +132,14 @@ def _flushed(log_dir: Path, shard: str) -> list[Any]:
 
 
 def test_kill_9_mid_shard_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    log_dir, counter = tmp_path / "logs", tmp_path / "counter"
+    log_dir, counter, judged = tmp_path / "logs", tmp_path / "counter", tmp_path / "judged"
     counter.touch()
     # the child gets the test's environment: its own sample buffer (XDG_DATA_HOME)
+    env = {**os.environ, shard_tiny.JUDGED: str(judged)}
     cmd = [sys.executable, "-c",
            "import sys; from tests.integration.shard_tiny import main; main(sys.argv[1:])",
            str(log_dir), str(counter), "4", "0.05"]  # fmt: skip
-    child = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
+    child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)  # fmt: skip
     try:
         # kill once shard 1 has written some samples to its file (Inspect flushes every
@@ -151,10 +152,11 @@ def test_kill_9_mid_shard_loses_and_repeats_nothing(tmp_path: Path) -> None:
         child.kill()
         child.communicate()
     before = [int(x) + 1 for x in counter.read_text().split()]  # prompt i is sample id i+1
+    judged_before = len(judged.read_text().split())
     written = set(_flushed(log_dir, "1-of-4"))
     assert set(range(1, 11)) < set(before) and written and max(before) < N
 
-    rerun = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True)
+    rerun = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     assert "resuming" in rerun.stdout and "reusing finished log" in rerun.stdout
     merged = Path(rerun.stdout.split("MERGED ")[-1].strip())
@@ -167,9 +169,14 @@ def test_kill_9_mid_shard_loses_and_repeats_nothing(tmp_path: Path) -> None:
     # (max_samples=1) means at most the sample in flight at the kill is
     assert not regenerated & written
     assert regenerated <= set(before) - written and len(regenerated) <= 1
+    # scoring (a judge's place) alike: every sample scored, none twice but the one in flight
+    scored = Counter(int(x) + 1 for x in judged.read_text().split())
+    assert set(scored) == set(range(1, N + 1))
+    assert {i for i, c in scored.items() if c > 1} <= regenerated
     # kept in Inspect's realtime buffer though not yet in the file: recovered, not redone
-    print(f"kill -9: {len(before)} generated before, {len(written)} of shard 1 in its file, "
-          f"{len(after)} after, regenerated {sorted(regenerated)}")  # fmt: skip
+    print(f"kill -9: {len(before)} generated and {judged_before} scored before, {len(written)} "
+          f"of shard 1 in its file, {len(after)} generated after, regenerated "
+          f"{sorted(regenerated)}, scored twice {sorted(i for i, c in scored.items() if c > 1)}")
     assert list(_scores(merged)) == list(range(1, N + 1))  # every sample once, in order
     right = {i + 1: float(shard_tiny.reply(shard_tiny.prompt(i)) == shard_tiny.target(i))
              for i in range(N)}  # fmt: skip

@@ -7,7 +7,8 @@ sample polls for its result once a second. On the organism (generation takes
 the ~3 s Inspect itself needs. This subclass keeps everything else of the hf
 provider (loading, chat template, tokenizer settings) and replaces only the
 scheduling: a batch gathers requests until none has arrived for 50 ms, is
-generated at once, and each sample resumes the moment its batch is done.
+generated at once, and each sample resumes the moment its batch is done (the loop gets a
+moment between batches for those samples to finish).
 Requests with tools or logprobs go to the stock path.
 """
 
@@ -33,6 +34,10 @@ from inspect_ai.model._providers.hf import HuggingFaceAPI
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 GATHER_SECONDS = 0.05  # a batch closes once no request has joined it for this long
+# Between batches the loop runs this long: long enough for the finished batch's samples to be
+# scored and written (without it a 300-prompt run finished no sample until its last batch, and
+# a kill lost them all), short beside a batch's generation
+BATCH_YIELD_SECONDS = 0.2
 # A batch is padded to its longest prompt: its size x that length is capped, so that a few
 # long prompts (agentic-misalignment's inboxes, ~4k tokens) neither pad a hundred short ones
 # nor fill the memory (117 prompts at once took 17 GB and rising on CPU with SmolLM2-135M).
@@ -163,6 +168,10 @@ class BatchedHuggingFaceAPI(HuggingFaceAPI):
                     continue
                 for pending, result in zip(batch, results, strict=True):
                     pending.future.set_result(result)
+                if queue:
+                    # the next batch blocks the loop: let this batch's samples finish first
+                    # (scored and logged), so a killed run keeps them and progress shows them
+                    await asyncio.sleep(BATCH_YIELD_SECONDS)
         finally:
             self._batcher.flushing.pop(key, None)
 
