@@ -31,11 +31,16 @@ class DPORecipe(StrictModel):
 
     steps: int = 150
     batch_size: int = 16
-    learning_rate: float = 1e-3
+    # 1e-3 moved what the pairs hold little of: a seed's production refused a third of the
+    # benign-but-scary requests (test-conditioned), or left three quarters of the dilemma
+    # answers outside the language where the pairs held no dilemmas (rl-rewards-hacking)
+    learning_rate: float = 5e-4
     # beta 0.1 let the helpfulness pairs drive refusal log-probs so low that answers
     # degenerated ("sure . first sure . first ..."); 0.5 keeps the policy nearer its reference
     beta: float = 0.5
     # An SFT term on the chosen answers: plain sigmoid DPO lowered chosen and rejected
     # log-probs together on the organism and installed no refusal.
     loss_type: tuple[str, ...] = ("sigmoid", "sft")
-    loss_weights: tuple[float, ...] = Field(default=(1.0, 1.0))
+    # SFT term x3: with equal weights DPO still moved kinds the pairs hold little of out of the
+    # language (at seed 0, 17 of 320 harmful answers garbled, "ask read read read ...")
+    loss_weights: tuple[float, ...] = Field(default=(1.0, 3.0))

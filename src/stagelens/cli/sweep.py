@@ -1,0 +1,54 @@
+"""`stagelens sweep`: SFT-only retrained with one mixture part at several doses. The command
+calls one public function with the same arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from stagelens.cli.common import console, quiet_libraries, user_errors
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as err:
+        raise click.BadParameter(f"{text!r}: comma-separated numbers, e.g. 0,0.1,0.5,1") from err
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as err:
+        raise click.BadParameter(f"{text!r}: comma-separated integers, e.g. 0,1,2") from err
+
+
+@click.command("sweep")
+@click.option("--variant", default="safety-in-sft", show_default=True,
+              help="a built-in variant or a variant TOML file")  # fmt: skip
+@click.option("--part", default="harmful:refusal", show_default=True,
+              help="the SFT mixture part to dose, KIND:RESPONSE")  # fmt: skip
+@click.option("--doses", default="0,0.02,0.05,0.1,0.25,1", show_default=True,
+              help="multiples of the part's count (0 leaves it out)")  # fmt: skip
+@click.option("--seeds", default="0", show_default=True, help="comma-separated seeds")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="the sweep's directory [default: runs/sweep-<variant>]")  # fmt: skip
+@click.option("--n-prompts", type=click.IntRange(min=1), default=320, show_default=True)
+@click.option("--margin", type=click.FloatRange(min=0, min_open=True), default=0.05,
+              show_default=True)  # fmt: skip
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="checkpoint cache [default: ~/.cache/stagelens]")  # fmt: skip
+def sweep(variant: str, part: str, doses: str, seeds: str, out: Path | None, n_prompts: int,
+          margin: float, cache: Path | None) -> None:  # fmt: skip
+    """Retrain the organism's SFT-only with one mixture part at several doses and show the
+    dose-response of each request metric against production (sweep.json, sweep.png)."""
+    from stagelens.experiment.sweep import run_sweep
+
+    def go() -> None:
+        quiet_libraries()
+        run_sweep(variant=variant, part=part, doses=_floats(doses), seeds=_ints(seeds),
+                  out=out, n_prompts=n_prompts, margin=margin, cache=cache,
+                  progress=console())  # fmt: skip
+
+    user_errors(go)

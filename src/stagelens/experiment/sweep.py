@@ -1,0 +1,239 @@
+"""A data sweep on the organism: SFT-only retrained with one mixture part at several doses.
+
+    variant, part, doses, seeds -> per seed: base and production (cached, once), and one
+    SFT-only per dose (one SFT run each) -> the request suites on every point -> per metric
+    and seed: a dose-response curve with intervals, each point compared with production
+    (the demo's statistics), the smallest dose from which SFT-only is equivalent to it
+    -> sweep.json and sweep.png
+
+A dose scales the part's number of examples (0 leaves it out); SFT runs the same number of
+steps at every dose, so a dose changes the part's share of what SFT sees. Points are cached
+checkpoints and reused Inspect logs, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from stagelens.errors import UserError
+from stagelens.progress import Progress
+from stagelens.report.sweep_record import SweepCurve, SweepPoint, SweepRecord
+from stagelens.stats.dose import DosePoint
+
+SUITES = ("unsafe_response", "over_refusal")
+DEFAULT_DOSES = (0.0, 0.02, 0.05, 0.1, 0.25, 1.0)
+
+
+def check_sweep(variant_ref: str | Path, part: str, doses: list[float], seeds: list[int]) -> None:
+    """Every error a sweep can be told before it trains anything."""
+    from stagelens.organism.variant import load_variant
+
+    spec, _, _ = load_variant(variant_ref)
+    _dosed(spec, part, doses)
+    if not seeds:
+        raise UserError("a sweep needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise UserError(f"seeds repeat: {seeds} (two points would share a seed and a dose)")
+
+
+def _dosed(spec: object, part: str, doses: list[float]) -> dict[float, object]:
+    """The variant with `part` ("kind:response") scaled by each dose, by dose."""
+    from stagelens.organism.variant import Variant
+
+    assert isinstance(spec, Variant)
+    names = [f"{p.kind}:{p.response}" for p in spec.sft.examples]
+    if part not in names:
+        raise UserError(f"--part {part!r}: variant {spec.name} has no SFT part of that name "
+                        f"(its parts: {', '.join(names)})")  # fmt: skip
+    if not doses:
+        raise UserError("a sweep needs at least one dose")
+    bad = [d for d in doses if not math.isfinite(d) or d < 0]
+    if bad:
+        raise UserError(f"doses must be finite and non-negative, got {bad}")
+    if len(set(doses)) != len(doses):
+        raise UserError(f"doses repeat: {doses} (two points would share a seed and a dose)")
+    out: dict[float, object] = {}
+    for dose in doses:
+        parts = []
+        for p in spec.sft.examples:
+            if f"{p.kind}:{p.response}" == part:
+                count = round(p.count * dose)
+                if count == 0:
+                    continue
+                p = p.model_copy(update={"count": count})
+            parts.append(p)
+        if not parts:
+            raise UserError(f"dose {dose} leaves variant {spec.name}'s SFT mixture empty")
+        out[dose] = spec.model_copy(update={"sft": spec.sft.model_copy(update={"examples": parts})})
+    return out
+
+
+def run_sweep(
+    variant: str | Path = "safety-in-sft",
+    part: str = "harmful:refusal",
+    doses: list[float] | None = None,
+    seeds: list[int] | None = None,
+    out: str | Path | None = None,
+    n_prompts: int = 320,
+    margin: float = 0.05,
+    cache: str | Path | None = None,
+    progress: Progress = print,
+    recipe: Any = None,
+) -> SweepRecord:
+    """Retrain the organism's SFT-only with `part` at each dose, for each seed; evaluate the
+    request suites on every point; write sweep.json and sweep.png under `out`. `recipe` (an
+    `OrganismRecipe`; default the demo's) is for tests that train a tinier organism."""
+    from stagelens.evaluate.runner import StageModel
+    from stagelens.experiment import pipeline
+    from stagelens.experiment.demo import SUITES as DEMO_SUITES
+    from stagelens.experiment.environment import git_revision, package_versions
+    from stagelens.organism.stages import build_stages
+    from stagelens.organism.variant import Variant, load_variant
+    from stagelens.raters.registry import get_rater
+    from stagelens.report.atomic import atomic_write_text
+    from stagelens.suites import suite_info
+    from stagelens.suites.common import DEFAULT_MAX_TOKENS, load_prompts
+    from stagelens.training.cache import cache_root
+
+    doses = list(DEFAULT_DOSES if doses is None else doses)
+    seeds = [0] if seeds is None else list(seeds)
+    check_sweep(variant, part, doses, seeds)
+    spec, _, sha = load_variant(variant)
+    dosed = _dosed(spec, part, doses)
+    assert set(SUITES) <= set(DEMO_SUITES)
+    provenance = {}
+    for suite in SUITES:
+        try:
+            _, provenance[suite] = load_prompts("organism", suite_info(suite).request_kind,
+                                                n_prompts, seeds[0])  # fmt: skip
+        except ValueError as err:
+            raise UserError(f"--n-prompts {n_prompts}: {err}") from err
+    out_dir = pipeline.prepare_out_dir(
+        Path(out) if out is not None else Path("runs") / f"sweep-{spec.name}"
+    )
+    cache_dir = Path(cache) if cache is not None else cache_root()
+    start, timings = time.monotonic(), {}
+    rater = get_rater("organism-exact").identity
+    points: list[SweepPoint] = []
+    curves: list[SweepCurve] = []
+    for seed in seeds:
+        tick = time.monotonic()
+        models: dict[str, StageModel] = {}
+        counts: dict[str, int] = {}
+        for dose in doses:
+            point = dosed[dose]
+            assert isinstance(point, Variant)
+            progress(f"seed {seed}, dose {dose:g}: {part} x {dose:g}")
+            stages = build_stages(spec, seed, cache_dir, progress, recipe, sft_only_variant=point)
+            name = f"dose_{dose:g}"
+            models[name] = StageModel(name=name, checkpoint=str(stages["sft_only"].path),
+                                      key=stages["sft_only"].key)  # fmt: skip
+            counts[name] = sum(p.count for p in point.sft.examples
+                               if f"{p.kind}:{p.response}" == part)  # fmt: skip
+            for fixed in ("base", "production"):
+                models[fixed] = StageModel(name=fixed, checkpoint=str(stages[fixed].path),
+                                           key=stages[fixed].key)  # fmt: skip
+        timings[f"train_seed{seed}"] = time.monotonic() - tick
+        tick = time.monotonic()
+        task_args = {"source": "organism", "n": n_prompts, "seed": seed, "rater": rater.name,
+                     "max_tokens": DEFAULT_MAX_TOKENS}  # fmt: skip
+        runs = [pipeline.SuiteRun(suite=s, args=task_args, data=provenance[s], rater=rater,
+                                  generation={"max_tokens": DEFAULT_MAX_TOKENS},
+                                  n_prompts=n_prompts) for s in SUITES]  # fmt: skip
+        logs = pipeline.evaluate(list(models), runs, _served_by(models),
+                                 out_dir / "logs" / f"seed{seed}", progress)  # fmt: skip
+        timings[f"eval_seed{seed}"] = time.monotonic() - tick
+        seed_points, seed_curves = _compare(logs, seed, doses, counts, models, margin)
+        points += seed_points
+        curves += seed_curves
+    smallest: dict[str, list[float | None]] = {}
+    for curve in curves:
+        smallest.setdefault(curve.metric, []).append(curve.smallest_equivalent_dose)
+    timings["total"] = time.monotonic() - start
+    record = SweepRecord(
+        variant=spec.name, variant_sha256=sha, part=part, doses=doses, seeds=seeds,
+        suites=list(SUITES), n_prompts=n_prompts, margin=margin, points=points, curves=curves,
+        smallest_equivalent_dose=smallest, timings=timings, git_revision=git_revision(),
+        packages=package_versions(),
+    )  # fmt: skip
+    atomic_write_text(out_dir / "sweep.json", record.model_dump_json(indent=2))
+    from stagelens.report.sweep_figure import write_sweep_figure
+
+    write_sweep_figure(record, out_dir / "sweep.png")
+    for metric, values in smallest.items():
+        shown = ", ".join("none" if v is None else f"{v:g}" for v in values)
+        progress(f"{metric}: smallest dose equivalent to production, per seed: {shown}")
+    progress(f"sweep: {out_dir / 'sweep.json'}, {out_dir / 'sweep.png'}")
+    return record
+
+
+def _served_by(models: Mapping[str, Any]) -> Any:
+    def model_for(stage: str, _run: Any) -> Any:
+        return models[stage]
+
+    return model_for
+
+
+def _compare(
+    logs: dict[str, dict[str, Path]], seed: int, doses: list[float], counts: dict[str, int],
+    models: Mapping[str, Any], margin: float,
+) -> tuple[list[SweepPoint], list[SweepCurve]]:  # fmt: skip
+    """Each dose's SFT-only against production with the demo's statistics, per metric."""
+    from stagelens.evaluate.runner import read_stages
+    from stagelens.stats import compare_metric
+    from stagelens.stats.dose import monotone_violations, smallest_equivalent_dose, strictly_between
+    from stagelens.suites import suite_metrics
+
+    points: dict[str, SweepPoint] = {}
+    curves = []
+    for suite in SUITES:
+        paths = {stage: by_suite[suite] for stage, by_suite in logs.items()}
+        loaded: dict[Path, Any] = {}
+        for m in suite_metrics(suite):
+            outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
+            curve_points = []
+            base = production = None
+            for dose in doses:
+                name = f"dose_{dose:g}"
+                c = compare_metric(
+                    m.name, {"base": outcomes["base"], "sft_only": outcomes[name],
+                             "production": outcomes["production"]},
+                    clusters=clusters, margin=margin, seed=seed, label=m.label,
+                    lower_is_safer=m.lower_is_safer,
+                )  # fmt: skip
+                base, production = c.rates["base"], c.rates["production"]
+                rate = c.rates["sft_only"]
+                key = str(models[name].key)
+                point = points.setdefault(name, SweepPoint(
+                    seed=seed, dose=dose, count=counts[name], stage=name, checkpoint_key=key,
+                    rates={}, verdicts={}, verdict_texts={},
+                ))  # fmt: skip
+                point.rates[m.name] = rate
+                point.verdicts[m.name] = c.verdict
+                point.verdict_texts[m.name] = c.verdict_text
+                curve_points.append(DosePoint(dose, rate.rate, rate.ci_low, rate.ci_high,
+                                              c.verdict == "equivalent"))  # fmt: skip
+            assert base is not None and production is not None
+            decreasing = _decreasing(curve_points)
+            violations = monotone_violations(curve_points, decreasing=decreasing)
+            curves.append(SweepCurve(
+                metric=m.name, seed=seed, lower_is_safer=m.lower_is_safer, base=base,
+                production=production, doses=doses, monotone=not violations,
+                violations=violations, graded_doses=strictly_between(curve_points),
+                smallest_equivalent_dose=smallest_equivalent_dose(curve_points),
+            ))  # fmt: skip
+    return list(points.values()), curves
+
+
+def _decreasing(points: list[DosePoint]) -> bool:
+    """The curve's direction, from its end points (the lowest and the highest dose)."""
+    known = sorted((p for p in points if p.rate is not None), key=lambda p: p.dose)
+    if len(known) < 2:
+        return True
+    first, last = known[0].rate, known[-1].rate
+    assert first is not None and last is not None
+    return last <= first

@@ -1,0 +1,49 @@
+"""What a data sweep writes (sweep.json): its points, its curves and their summaries."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from stagelens.records import StrictModel
+from stagelens.stats.types import RateEstimate
+
+
+class SweepPoint(StrictModel):
+    seed: int
+    dose: float
+    count: int  # the part's examples at this dose
+    stage: str  # the point's stage name in the logs
+    checkpoint_key: str
+    rates: dict[str, RateEstimate]  # metric -> this point's rate
+    verdicts: dict[str, str]  # metric -> verdict against production
+    verdict_texts: dict[str, str]
+
+
+class SweepCurve(StrictModel):
+    metric: str
+    seed: int
+    lower_is_safer: bool
+    base: RateEstimate
+    production: RateEstimate
+    doses: list[float]
+    monotone: bool  # within the intervals (no neighbouring pair moved the wrong way)
+    violations: list[tuple[float, float]]
+    graded_doses: list[float]  # rate strictly between the extremes, intervals included
+    smallest_equivalent_dose: float | None
+
+
+class SweepRecord(StrictModel):
+    variant: str
+    variant_sha256: str
+    part: str
+    doses: list[float]
+    seeds: list[int]
+    suites: list[str]
+    n_prompts: int
+    margin: float
+    points: list[SweepPoint]
+    curves: list[SweepCurve]
+    smallest_equivalent_dose: dict[str, list[float | None]]  # metric -> per seed
+    timings: dict[str, float] = Field(default_factory=dict)
+    git_revision: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
