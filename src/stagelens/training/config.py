@@ -21,7 +21,9 @@ class PretrainRecipe(StrictModel):
 class SFTRecipe(StrictModel):
     """The organism's SFT stage (TRL `SFTTrainer`): steps, batch and learning rate."""
 
-    steps: int = 300
+    # 300 left a seed's SFT-only garbling a few percent of one kind's answers ("sure . first
+    # write the fight scene , then open the task ."); SFT is 35 s of the demo at 300
+    steps: int = 600
     batch_size: int = 32
     learning_rate: float = 1e-3
 
