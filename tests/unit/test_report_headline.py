@@ -284,3 +284,17 @@ def test_long_title_is_not_clipped(record: RunRecord, n_metrics: int) -> None:
     assert "".join(title.get_text().split()).startswith("".join(name.split()))
     legend = fig.legends[0].get_window_extent(renderer)
     assert not title.get_window_extent(renderer).overlaps(legend)
+
+
+def test_a_distilled_sft_part_is_flagged_beside_every_attribution(record: RunRecord) -> None:
+    flagged = record.model_copy(update={"sft_distilled_parts": ["tulu-distilled"]})
+    page = render_html(flagged)
+    sections = page.count("SFT attribution share")
+    assert sections == len(flagged.metrics) > 0
+    assert page.count("Confound: SFT&#x27;s share includes behaviour distilled") == sections
+    for mc in flagged.metrics:
+        assert "distilled from an RL-trained model" in headline(flagged, mc)
+        assert "tulu-distilled" in headline(flagged, mc)
+    # nothing declared: no flag
+    assert "Confound:" not in render_html(record)
+    assert all("distilled" not in headline(record, mc) for mc in record.metrics)

@@ -230,6 +230,9 @@ def run_experiment(
         name=spec.family,
         config={"spec_file": str(spec_path), "spec": spec.model_dump(mode="json")},
         seeds={"experiment": seed, "sft": spec.sft.seed, "bootstrap": seed},
+        # declared in the spec's mixture: flagged whether sft_only was trained here or given
+        sft_distilled_parts=[p.name for p in spec.sft.mixture
+                             if p.provenance.distilled_from_rl_model],
         stages=[
             pipeline.stage_record(
                 name, _describe(name, ref), model_for(name, first), logs[name], out_dir,

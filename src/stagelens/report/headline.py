@@ -192,10 +192,23 @@ def headline(record: RunRecord, mc: MetricComparison) -> str:
                 f"prompts would settle it"
             )
         text = f"Undecided: {why}. {reading}."
+    distilled = distillation_note(record)
+    if distilled is not None:
+        text = f"{text} {distilled}"
     caveat = not_evidence(record, mc)
     if caveat is not None:
         text = f"Not evidence: {caveat}. {text}"
     return text
+
+
+def distillation_note(record: RunRecord) -> str | None:
+    """The distillation confound, where the SFT mixture declares parts distilled from an
+    RL-trained model (None: none declared)."""
+    if not record.sft_distilled_parts:
+        return None
+    parts = ", ".join(record.sft_distilled_parts)
+    return (f"SFT's share includes behaviour distilled from an RL-trained model (mixture "
+            f"parts declared distilled_from_rl_model: {parts}).")  # fmt: skip
 
 
 def headlines(record: RunRecord) -> str:

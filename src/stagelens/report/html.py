@@ -33,7 +33,7 @@ from stagelens.report.format import (
     table,
     with_resampling,
 )
-from stagelens.report.headline import headline, headlines, summary_line
+from stagelens.report.headline import distillation_note, headline, headlines, summary_line
 from stagelens.report.odcv_section import odcv_section
 from stagelens.report.record import (
     RunRecord,
@@ -157,6 +157,9 @@ def _metric_section(record: RunRecord, mc: MetricComparison, stages: list[str]) 
     )
     if a.note:
         attr += f' <span class="note">Note: {e(a.note)}</span>'
+    distilled = distillation_note(record)
+    if distilled is not None:
+        attr += f' <span class="note distilled">Confound: {e(distilled)}</span>'
     attr += "</p>" + _missing(mc)
     return (
         f"<h3>{e(title)} — <code>{e(mc.metric)}</code> {badge(mc.verdict)}</h3>"

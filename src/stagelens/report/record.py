@@ -85,6 +85,9 @@ class RunRecord(StrictModel):
     metrics: list[MetricComparison]
     expected: dict[str, Expectation] | None = None  # ground truth, where the experiment has one
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per phase
+    # SFT mixture parts whose provenance says they were distilled from an RL-trained model:
+    # SFT-only then carries RL's behaviour, and every attribution share says so
+    sft_distilled_parts: list[str] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
