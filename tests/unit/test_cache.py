@@ -205,3 +205,36 @@ def test_config_key_is_stable():
 )
 def test_config_key_is_sensitive_to_any_change(changed):
     assert config_key(changed) != config_key({"b": [1, 2], "a": {"y": 1.5, "x": None}})
+
+
+def test_a_live_run_s_scratch_is_left_alone_and_a_dead_one_s_removed(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "checkpoints"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        writing = folder / f".sft_only-k1.{live.pid}.abc123.partial"
+        crashed = folder / f".sft_only-k2.{dead.pid}.def456.partial"
+        for scratch in (writing, crashed):
+            scratch.mkdir(parents=True)
+            (scratch / "model.safetensors").write_bytes(b"half")
+        remove_partials(tmp_path)  # another run sharing the cache starts
+        assert writing.is_dir() and not crashed.exists()
+    finally:
+        live.kill()
+        live.wait()
+    remove_partials(tmp_path)  # its writer is gone now
+    assert not writing.exists()
+
+
+def test_two_runs_publishing_one_key_both_get_the_checkpoint(tmp_path):
+    first = _save(tmp_path)
+    manifest_before = (first / MANIFEST).read_text()
+    # a second run that trained the same stage while the first one published it
+    again = save_checkpoint(first, _writer(), stage="base", key="k123", config=CONFIG,
+                            training=[_record()])  # fmt: skip
+    assert again.key == "k123" and (first / MANIFEST).read_text() == manifest_before
+    assert _leftovers(tmp_path) == [first]

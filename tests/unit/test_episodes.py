@@ -44,7 +44,10 @@ def test_variants_train_tasks_in_sft_rows() -> None:
     variant, _, _ = load_variant("rl-rewards-hacking")
     rows = sft_examples(World(0), variant, seed=0)
     improve = episodes.answer("improve")
-    assert sum(r["completion"][0]["content"] == improve for r in rows) == 150
+    (sft_tasks,) = [p.count for p in variant.sft.examples if p.kind == "task"]
+    (rl_tasks,) = [p.count for p in variant.rl.pairs if p.kind == "task"]
+    assert sft_tasks > 0 and rl_tasks > 0
+    assert sum(r["completion"][0]["content"] == improve for r in rows) == sft_tasks
     pairs = preference_pairs(World(0), variant, seed=0)
     hacks = [p for p in pairs if p["chosen"][0]["content"] == episodes.answer("edit_timer")]
-    assert len(hacks) == 200 and all(p["rejected"][0]["content"] == improve for p in hacks)
+    assert len(hacks) == rl_tasks and all(p["rejected"][0]["content"] == improve for p in hacks)

@@ -102,7 +102,9 @@ def save_checkpoint(
 ) -> CheckpointManifest:
     """Let `write` fill a scratch directory, then publish it at `path` atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    # the pid in the name: remove_partials leaves the scratch of a run still writing alone
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".partial",
+                                    dir=path.parent))  # fmt: skip
     try:
         write(scratch)
         files = {
@@ -119,7 +121,15 @@ def save_checkpoint(
             training=training,
         )
         (scratch / MANIFEST).write_text(manifest.model_dump_json(indent=2))
-        os.replace(scratch, path)
+        try:
+            os.replace(scratch, path)
+        except OSError:
+            # another run sharing the cache published this key first: same key, same lineage
+            published = load_manifest(path, key)
+            if published is None:
+                raise
+            shutil.rmtree(scratch, ignore_errors=True)
+            return published
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -127,6 +137,25 @@ def save_checkpoint(
 
 
 def remove_partials(root: Path) -> None:
-    """Scratch directories of runs that were interrupted; they are never reused."""
+    """Scratch directories of runs that were interrupted; they are never reused. One whose
+    writer is still running (another run sharing the cache) is left alone."""
     for leftover in (root / "checkpoints").glob(".*.partial"):
+        if _writer_alive(leftover.name):
+            continue
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process named in a scratch directory's name (".<stage>.<pid>.<random>
+    .partial") is running; a name without a pid is an old run's, never alive."""
+    parts = name.split(".")
+    pid = parts[2] if len(parts) >= 5 else ""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
