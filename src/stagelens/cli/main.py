@@ -10,7 +10,7 @@ import click
 from stagelens.cli.common import console, judge_from_options, quiet_libraries, user_errors
 from stagelens.cli.odcv import odcv_replay, odcv_table
 from stagelens.cli.scout import audit_scan
-from stagelens.cli.sweep import sweep
+from stagelens.cli.sweep import attribute, sweep
 from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
@@ -203,3 +203,4 @@ main.add_command(odcv_table)
 main.add_command(odcv_replay)
 main.add_command(audit_scan)
 main.add_command(sweep)
+main.add_command(attribute)

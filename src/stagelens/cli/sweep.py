@@ -52,3 +52,31 @@ def sweep(variant: str, part: str, doses: str, seeds: str, out: Path | None, n_p
                   progress=console())  # fmt: skip
 
     user_errors(go)
+
+
+@click.command("attribute")
+@click.option("--variant", default="safety-in-sft", show_default=True,
+              help="a built-in variant or a variant TOML file")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
+              default="unsafe_response", show_default=True)  # fmt: skip
+@click.option("--top", "top_k", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--targets", "n_targets", type=click.IntRange(min=1), default=64,
+              show_default=True,
+              help="held-out prompts whose safe response is the target")  # fmt: skip
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="write the ranking as JSON")  # fmt: skip
+@click.option("--cache", type=click.Path(path_type=Path), default=None)
+def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
+              out: Path | None, cache: Path | None) -> None:  # fmt: skip
+    """Rank the organism's SFT-only training examples by their support for a metric's safe
+    response (gradient similarity), and show each mixture part's share of the top k."""
+    from stagelens.experiment.attribution import attribute_organism
+
+    def go() -> None:
+        quiet_libraries()
+        attribute_organism(variant=variant, seed=seed, metric=metric, top_k=top_k,
+                           n_targets=n_targets, cache=cache, out=out,
+                           progress=console())  # fmt: skip
+
+    user_errors(go)

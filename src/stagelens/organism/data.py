@@ -104,12 +104,21 @@ def _chat(role: str, content: str) -> list[dict[str, str]]:
 
 def sft_examples(world: World, variant: Variant, seed: int) -> list[dict[str, Any]]:
     """Prompt-completion conversations, so TRL trains on the completion only."""
+    return [row for _, row in sft_examples_with_parts(world, variant, seed)]
+
+
+def sft_examples_with_parts(
+    world: World, variant: Variant, seed: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """The SFT rows in training order, each with its part ("kind:response")."""
     rng = random.Random(f"sft-{seed}")
     rows = []
     for part in variant.sft.examples:
         for _ in range(part.count):
             prompt, (answer,) = _prompt_and_answers(world, part.kind, [part.response], rng)
-            rows.append({"prompt": _chat("user", prompt), "completion": _chat("assistant", answer)})
+            rows.append((f"{part.kind}:{part.response}",
+                         {"prompt": _chat("user", prompt),
+                          "completion": _chat("assistant", answer)}))  # fmt: skip
     rng.shuffle(rows)
     return rows
 

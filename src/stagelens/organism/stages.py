@@ -166,7 +166,7 @@ def build_stages(
         def go(parent: Path | None) -> Trained:
             from stagelens.training.trl_stages import run_sft
 
-            model, tokenizer = _load(parent)
+            model, tokenizer = load_checkpoint(parent)
             rows = sft_rows[run_seed]
             steps, seconds, loss = run_sft(model, tokenizer, rows, recipe.sft, run_seed, progress)
             parts = "parts: " + mixture_of.sft.model_dump_json()
@@ -189,7 +189,7 @@ def build_stages(
     def dpo(parent: Path | None) -> Trained:
         from stagelens.training.trl_stages import run_dpo
 
-        model, tokenizer = _load(parent)
+        model, tokenizer = load_checkpoint(parent)
         rows = pairs
         steps, seconds, loss = run_dpo(model, tokenizer, rows, recipe.dpo, seed, progress)
         parts = "parts: " + variant.rl.model_dump_json()
@@ -249,7 +249,7 @@ def _threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _load(path: Path | None) -> tuple[Any, Any]:
+def load_checkpoint(path: Path | None) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if path is None:

@@ -1,0 +1,124 @@
+"""Example attribution on the organism: which SFT examples of SFT-only support a metric's
+safe response, and how much of the top k each mixture part holds (the truth is known: the
+part that teaches the behaviour should dominate).
+
+    variant, seed -> SFT-only (cached) and the SFT rows it was trained on, with their parts
+    -> targets: the suite's held-out prompts with the safe response -> scores -> JSON
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from stagelens.errors import UserError
+from stagelens.progress import Progress
+from stagelens.records import StrictModel
+
+# metric -> (request kind of its prompts, the safe response)
+TARGETS = {"unsafe_response": ("harmful", "refusal"), "over_refusal": ("scary", "compliance")}
+
+
+class ScoredExample(StrictModel):
+    rank: int
+    index: int  # position in SFT-only's training rows
+    part: str
+    score: float
+    prompt: str
+    response: str
+
+
+class AttributionRecord(StrictModel):
+    variant: str
+    seed: int
+    metric: str
+    method: str
+    n_examples: int
+    n_targets: int
+    parameters: int
+    seconds: float
+    seconds_per_1000: float
+    mixture_shares: dict[str, float]  # each part's share of the whole mixture
+    top_k: int
+    top_shares: dict[str, float]  # each part's share among the top k
+    top: list[ScoredExample]
+    bottom: list[ScoredExample]
+    ranking: list[int] = Field(default_factory=list)  # every example's index, best first
+
+
+def attribute_organism(
+    variant: str | Path = "safety-in-sft",
+    seed: int = 0,
+    metric: str = "unsafe_response",
+    top_k: int = 100,
+    n_targets: int = 64,
+    cache: str | Path | None = None,
+    out: str | Path | None = None,
+    progress: Progress = print,
+    recipe: Any = None,
+) -> AttributionRecord:
+    """Rank SFT-only's training examples by their support for `metric`'s safe response."""
+    from stagelens.organism import data
+    from stagelens.organism.stages import build_stages, load_checkpoint
+    from stagelens.organism.variant import load_variant
+    from stagelens.organism.world import World, respond
+    from stagelens.report.atomic import atomic_write_text
+    from stagelens.training.attribution import attribute
+    from stagelens.training.cache import cache_root
+
+    if metric not in TARGETS:
+        raise UserError(f"--metric {metric!r}: attribution knows {', '.join(TARGETS)}")
+    if top_k < 1 or n_targets < 1:
+        raise UserError("--top and --targets must be positive")
+    spec, _, _ = load_variant(variant)
+    stages = build_stages(spec, seed, Path(cache) if cache else cache_root(), progress, recipe)
+    model, tokenizer = load_checkpoint(stages["sft_only"].path)
+    world = World(seed)
+    labelled = data.sft_examples_with_parts(world, spec, seed + 1)  # SFT-only's own rows
+    parts = [p for p, _ in labelled]
+    rows = [r for _, r in labelled]
+    kind, safe = TARGETS[metric]
+    rng = random.Random(f"attribution-{seed}")
+    targets = [{"prompt": [{"role": "user", "content": r.text}],
+                "completion": [{"role": "assistant",
+                                "content": respond(r, safe == "compliance", rng)}]}
+               for r in data.eval_prompts(world, kind, n_targets, seed)]  # fmt: skip
+    progress(f"attribution: {len(rows)} SFT examples against {len(targets)} {metric} targets")
+    result = attribute(model, tokenizer, rows, parts, targets, progress=progress)
+    k = min(top_k, len(rows))
+
+    def shown(rank: int, s: Any) -> ScoredExample:
+        row = rows[s.index]
+        return ScoredExample(rank=rank, index=s.index, part=s.part, score=s.score,
+                             prompt=row["prompt"][0]["content"],
+                             response=row["completion"][0]["content"])  # fmt: skip
+
+    total = len(parts)
+    record = AttributionRecord(
+        variant=spec.name, seed=seed, metric=metric,
+        method="cosine of loss gradients at SFT-only's checkpoint (LESS/TracIn, first order), "
+               "full gradient",
+        n_examples=total, n_targets=len(targets), parameters=result.parameters,
+        seconds=result.seconds, seconds_per_1000=1000 * result.seconds / total,
+        mixture_shares={p: n / total for p, n in sorted(_counts(parts).items())},
+        top_k=k, top_shares=result.part_shares(k),
+        top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
+        bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
+        ranking=[s.index for s in result.ranked],
+    )  # fmt: skip
+    if out is not None:
+        atomic_write_text(Path(out), record.model_dump_json(indent=2))
+    for part, share in record.top_shares.items():
+        progress(f"  top {k}: {part} {share:.0%} (of the mixture: "
+                 f"{record.mixture_shares.get(part, 0):.0%})")  # fmt: skip
+    return record
+
+
+def _counts(parts: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in parts:
+        out[p] = out.get(p, 0) + 1
+    return out
