@@ -35,6 +35,8 @@ def test_a_sweep_trains_one_sft_per_point_and_resumes(tmp_path: Path) -> None:
         assert all(r.n + r.n_unscored == 12 for r in point.rates.values())
     saved = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert saved["part"] == "harmful:refusal" and len(saved["points"]) == 3
+    assert set(saved["data"]) == {"seed0/unsafe_response", "seed0/over_refusal"}
+    assert saved["rater"]["name"] == "organism-exact" and saved["git_revision"]
     assert (tmp_path / "sweep" / "sweep.png").stat().st_size > 5000
 
     again: list[str] = []

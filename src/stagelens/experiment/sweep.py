@@ -21,6 +21,7 @@ from typing import Any
 
 from stagelens.errors import UserError
 from stagelens.progress import Progress
+from stagelens.records import Provenance
 from stagelens.report.sweep_record import SweepCurve, SweepPoint, SweepRecord
 from stagelens.stats.dose import DosePoint
 
@@ -105,13 +106,14 @@ def run_sweep(
     spec, _, sha = load_variant(variant)
     dosed = _dosed(spec, part, doses)
     assert set(SUITES) <= set(DEMO_SUITES)
-    provenance = {}
-    for suite in SUITES:
-        try:
-            _, provenance[suite] = load_prompts("organism", suite_info(suite).request_kind,
-                                                n_prompts, seeds[0])  # fmt: skip
-        except ValueError as err:
-            raise UserError(f"--n-prompts {n_prompts}: {err}") from err
+    provenance: dict[int, dict[str, Provenance]] = {}  # seed -> suite -> its prompts
+    for seed in seeds:
+        for suite in SUITES:
+            try:
+                _, provenance.setdefault(seed, {})[suite] = load_prompts(
+                    "organism", suite_info(suite).request_kind, n_prompts, seed)
+            except ValueError as err:
+                raise UserError(f"--n-prompts {n_prompts}: {err}") from err
     out_dir = pipeline.prepare_out_dir(
         Path(out) if out is not None else Path("runs") / f"sweep-{spec.name}"
     )
@@ -141,7 +143,7 @@ def run_sweep(
         tick = time.monotonic()
         task_args = {"source": "organism", "n": n_prompts, "seed": seed, "rater": rater.name,
                      "max_tokens": DEFAULT_MAX_TOKENS}  # fmt: skip
-        runs = [pipeline.SuiteRun(suite=s, args=task_args, data=provenance[s], rater=rater,
+        runs = [pipeline.SuiteRun(suite=s, args=task_args, data=provenance[seed][s], rater=rater,
                                   generation={"max_tokens": DEFAULT_MAX_TOKENS},
                                   n_prompts=n_prompts) for s in SUITES]  # fmt: skip
         logs = pipeline.evaluate(list(models), runs, _served_by(models),
@@ -158,7 +160,9 @@ def run_sweep(
         variant=spec.name, variant_sha256=sha, part=part, doses=doses, seeds=seeds,
         suites=list(SUITES), n_prompts=n_prompts, margin=margin, points=points, curves=curves,
         smallest_equivalent_dose=smallest, timings=timings, git_revision=git_revision(),
-        packages=package_versions(),
+        packages=package_versions(), rater=rater,
+        data={f"seed{seed}/{suite}": p
+              for seed, by_suite in provenance.items() for suite, p in by_suite.items()},
     )  # fmt: skip
     atomic_write_text(out_dir / "sweep.json", record.model_dump_json(indent=2))
     from stagelens.report.sweep_figure import write_sweep_figure

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from stagelens.records import StrictModel
+from stagelens.records import Provenance, RaterIdentity, StrictModel
 from stagelens.stats.types import RateEstimate
 
 
@@ -47,3 +47,5 @@ class SweepRecord(StrictModel):
     timings: dict[str, float] = Field(default_factory=dict)
     git_revision: str | None = None
     packages: dict[str, str] = Field(default_factory=dict)
+    rater: RaterIdentity | None = None
+    data: dict[str, Provenance] = Field(default_factory=dict)  # "seed<S>/<suite>" -> prompts
