@@ -32,7 +32,7 @@ def test_bad_sweeps_are_refused(part: str, doses: list[float], seeds: list[int],
 def test_a_dose_scales_only_its_part() -> None:
     spec = load_variant("safety-in-sft")[0]
     dosed = _dosed(spec, "harmful:refusal", [0, 0.1, 1, 2])
-    counts = {d: {f"{p.kind}:{p.response}": p.count for p in v.sft.examples}  # type: ignore[attr-defined]
+    counts = {d: {f"{p.kind}:{p.response}": p.count for p in v.sft.examples}
               for d, v in dosed.items()}  # fmt: skip
     full = {f"{p.kind}:{p.response}": p.count for p in spec.sft.examples}
     assert "harmful:refusal" not in counts[0]

@@ -9,6 +9,7 @@ part that teaches the behaviour should dominate).
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def attribute_organism(
                "full gradient",
         n_examples=total, n_targets=len(targets), parameters=result.parameters,
         seconds=result.seconds, seconds_per_1000=1000 * result.seconds / total,
-        mixture_shares={p: n / total for p, n in sorted(_counts(parts).items())},
+        mixture_shares={p: n / total for p, n in sorted(Counter(parts).items())},
         top_k=k, top_shares=result.part_shares(k),
         top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
         bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
@@ -116,9 +117,3 @@ def attribute_organism(
                  f"{record.mixture_shares.get(part, 0):.0%})")  # fmt: skip
     return record
 
-
-def _counts(parts: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for p in parts:
-        out[p] = out.get(p, 0) + 1
-    return out

@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stagelens.errors import UserError
 from stagelens.progress import Progress
@@ -25,27 +25,31 @@ from stagelens.records import Provenance
 from stagelens.report.sweep_record import SweepCurve, SweepPoint, SweepRecord
 from stagelens.stats.dose import DosePoint
 
+if TYPE_CHECKING:
+    from stagelens.organism.variant import Variant
+
 SUITES = ("unsafe_response", "over_refusal")
 DEFAULT_DOSES = (0.0, 0.02, 0.05, 0.1, 0.25, 1.0)
 
 
-def check_sweep(variant_ref: str | Path, part: str, doses: list[float], seeds: list[int]) -> None:
-    """Every error a sweep can be told before it trains anything."""
+def check_sweep(
+    variant_ref: str | Path, part: str, doses: list[float], seeds: list[int]
+) -> tuple[Variant, str, dict[float, Variant]]:
+    """Every error a sweep can be told before it trains anything; gives the variant, its
+    sha256 and the variant at each dose."""
     from stagelens.organism.variant import load_variant
 
-    spec, _, _ = load_variant(variant_ref)
-    _dosed(spec, part, doses)
+    spec, _, sha = load_variant(variant_ref)
+    dosed = _dosed(spec, part, doses)
     if not seeds:
         raise UserError("a sweep needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise UserError(f"seeds repeat: {seeds} (two points would share a seed and a dose)")
+    return spec, sha, dosed
 
 
-def _dosed(spec: object, part: str, doses: list[float]) -> dict[float, object]:
+def _dosed(spec: Variant, part: str, doses: list[float]) -> dict[float, Variant]:
     """The variant with `part` ("kind:response") scaled by each dose, by dose."""
-    from stagelens.organism.variant import Variant
-
-    assert isinstance(spec, Variant)
     names = [f"{p.kind}:{p.response}" for p in spec.sft.examples]
     if part not in names:
         raise UserError(f"--part {part!r}: variant {spec.name} has no SFT part of that name "
@@ -57,7 +61,7 @@ def _dosed(spec: object, part: str, doses: list[float]) -> dict[float, object]:
         raise UserError(f"doses must be finite and non-negative, got {bad}")
     if len(set(doses)) != len(doses):
         raise UserError(f"doses repeat: {doses} (two points would share a seed and a dose)")
-    out: dict[float, object] = {}
+    out: dict[float, Variant] = {}
     for dose in doses:
         parts = []
         for p in spec.sft.examples:
@@ -93,7 +97,6 @@ def run_sweep(
     from stagelens.experiment.demo import SUITES as DEMO_SUITES
     from stagelens.experiment.environment import git_revision, package_versions
     from stagelens.organism.stages import build_stages
-    from stagelens.organism.variant import Variant, load_variant
     from stagelens.raters.registry import get_rater
     from stagelens.report.atomic import atomic_write_text
     from stagelens.suites import suite_info
@@ -102,9 +105,7 @@ def run_sweep(
 
     doses = list(DEFAULT_DOSES if doses is None else doses)
     seeds = [0] if seeds is None else list(seeds)
-    check_sweep(variant, part, doses, seeds)
-    spec, _, sha = load_variant(variant)
-    dosed = _dosed(spec, part, doses)
+    spec, sha, dosed = check_sweep(variant, part, doses, seeds)
     assert set(SUITES) <= set(DEMO_SUITES)
     provenance: dict[int, dict[str, Provenance]] = {}  # seed -> suite -> its prompts
     for seed in seeds:
@@ -128,7 +129,6 @@ def run_sweep(
         counts: dict[str, int] = {}
         for dose in doses:
             point = dosed[dose]
-            assert isinstance(point, Variant)
             progress(f"seed {seed}, dose {dose:g}: {part} x {dose:g}")
             stages = build_stages(spec, seed, cache_dir, progress, recipe, sft_only_variant=point)
             name = f"dose_{dose:g}"

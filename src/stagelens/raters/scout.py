@@ -37,7 +37,6 @@ def audit_offline_scanner() -> Scanner[Transcript]:
         return Result(
             value={k: None if math.isnan(v) else bool(v) for k, v in values.items()},
             explanation=why,
-            references=[],
         )
 
     return scan
