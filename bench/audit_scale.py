@@ -1,15 +1,18 @@
 """The audit at scale: N synthetic user prompts x 3 stages, Inspect's mock model, offline raters.
 
-Run: .venv/bin/python bench/audit_scale.py [--n 5000 50000] [--stages 3] [--shards 1]
+Run: .venv/bin/python bench/audit_scale.py [--n 5000 50000] [--stages 3] [--shards K]
 
 Each N runs in a fresh subprocess (peak RSS is per process), which writes N synthetic prompts
-as a WildChat-style JSONL, then evaluates the `user_audit` suite on each stage with Inspect's
-mockllm (a fixed answer and fixed token usage: the model costs nothing, so what is measured is
-stagelens + Inspect) and the offline raters (refusal-strings, awareness-patterns). Prints per N:
-samples per second, overhead per sample (wall time over the model's own time, per sample; and
-the same in CPU time, which a busy machine leaves about unchanged), peak
-RSS, and the logs' size on disk. The aim (issue 15): under 5 ms overhead per sample and under
-2 GB RSS, flat as N grows. Figures, not assertions: a loaded machine is slower.
+as a WildChat-style JSONL and runs the audit's own path on each stage: the `user_audit` suite
+sharded as the audit shards it (one shard per 5,000 prompts unless --shards), each shard an
+Inspect eval with realtime logging, the shard logs merged into one log per stage, then the
+statistics read every metric from the merged logs and the audit summary streams them. The model
+is Inspect's mockllm (a fixed answer: it costs nothing, so what is measured is stagelens +
+Inspect); the raters are the offline ones (refusal-strings, awareness-patterns). Prints per N:
+samples per second, wall and CPU time per sample (CPU time stays about the same on a busy
+machine), peak RSS after the evals, after the merges and at the end, and the logs' size on
+disk. The aim (issue 15): under 5 ms overhead per sample and under 2 GB RSS, flat as N grows.
+Figures, not assertions: a loaded machine is slower.
 """
 
 from __future__ import annotations
@@ -41,76 +44,86 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _one(n: int, stages: int, shards: int, realtime: bool) -> dict[str, float]:
-    from inspect_ai import eval as inspect_eval
-    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+MODEL_SECONDS = [0.0]  # the mock model's own time, taken off the overhead
 
-    from stagelens.suites.user_audit import user_audit
 
-    model_seconds = 0.0
+def _answer(*_: object) -> object:
+    """mockllm's `custom_outputs`: a fixed answer with usage set (else mockllm counts tokens
+    with tiktoken, which downloads its encoding)."""
+    from inspect_ai.model import ModelOutput, ModelUsage
 
-    def answer(*_: object) -> ModelOutput:
-        nonlocal model_seconds
-        tick = time.perf_counter()
-        output = ModelOutput.from_content("mockllm/model", "Sure, here is a short answer.")
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        model_seconds += time.perf_counter() - tick
-        return output
+    tick = time.perf_counter()
+    output = ModelOutput.from_content("mockllm/model", "Sure, here is a short answer.")
+    output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+    MODEL_SECONDS[0] += time.perf_counter() - tick
+    return output
 
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _one(n: int, stages: int, shards: int | None) -> dict[str, float]:
+    from stagelens.evaluate.runner import StageModel, read_stages
+    from stagelens.evaluate.shards import auto_shards, evaluate_sharded
+    from stagelens.experiment.audit import audit_summary
+    from stagelens.suites import suite_metrics
+
+    k = shards or auto_shards(n)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = root / "prompts.jsonl"
         _write_prompts(source, n)
+        args = {"source": f"userlogs:{source}"}
         start, cpu_start = time.perf_counter(), _cpu_seconds()
+        logs: dict[str, Path] = {}
         for stage in range(stages):
-            for shard in range(shards):
-                task = user_audit(source=f"userlogs:{source}",
-                                  shard=f"{shard}/{shards}" if shards > 1 else None)  # fmt: skip
-                (log,) = inspect_eval(
-                    task, model=get_model(f"mockllm/stage{stage}", custom_outputs=answer),
-                    log_dir=str(root / "logs"), display="none", max_samples=64,
-                    score_display=False, log_realtime=realtime,
-                )  # fmt: skip
-                if log.status != "success":
-                    raise SystemExit(f"eval failed: {log.error}")
+            model = StageModel(name=f"stage{stage}", checkpoint="mockllm/model",
+                               key=f"mock-{stage}", provider="inspect",
+                               model_args=(("custom_outputs", _answer),))  # fmt: skip
+            logs[model.name] = evaluate_sharded(model, "user_audit", args, k, root / "logs",
+                                                progress=lambda _: None)  # fmt: skip
+        rss_eval = _rss_mb()  # the merges ran inside the loop; their peak is in the next one
+        loaded: dict[Path, object] = {}
+        for m in suite_metrics("user_audit"):
+            read_stages(logs, scorer=m.scorer, key=m.key, loaded=loaded)
+        audit_summary(logs, categories=[])
         wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
         size = sum(p.stat().st_size for p in (root / "logs").rglob("*") if p.is_file())
     samples = n * stages
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "stages": stages, "samples": samples, "wall_s": wall,
+    return {"n": n, "stages": stages, "shards": k, "samples": samples, "wall_s": wall,
             "samples_per_s": samples / wall,
-            "overhead_ms_per_sample": 1000 * (wall - model_seconds) / samples,
-            "cpu_ms_per_sample": 1000 * (cpu - model_seconds) / samples,
-            "peak_rss_mb": rss_mb, "log_mb": size / 2**20}  # fmt: skip
+            "overhead_ms_per_sample": 1000 * (wall - MODEL_SECONDS[0]) / samples,
+            "cpu_ms_per_sample": 1000 * (cpu - MODEL_SECONDS[0]) / samples,
+            "rss_after_evals_mb": rss_eval, "peak_rss_mb": _rss_mb(),
+            "log_mb": size / 2**20}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--stages", type=int, default=3)
-    parser.add_argument("--shards", type=int, default=1)
-    parser.add_argument("--no-realtime", dest="realtime", action="store_false",
-                        help="without Inspect's realtime sample buffer (the audit runs with it: "
-                             "it is what lets a killed run keep samples not yet in the log)")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="shards per stage [default: as the audit, one per 5,000 prompts]")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(_one(args.n[0], args.stages, args.shards, args.realtime)))
+        print(json.dumps(_one(args.n[0], args.stages, args.shards)))
         return
-    print(f"{'N':>7} {'stages':>6} {'samples/s':>10} {'overhead ms':>12} {'CPU ms':>7} "
-          f"{'peak RSS MB':>12} {'logs MB':>8}")  # fmt: skip
+    print(f"{'N':>7} {'stages':>6} {'shards':>6} {'samples/s':>10} {'wall ms':>8} "
+          f"{'CPU ms':>7} {'RSS evals MB':>12} {'peak RSS MB':>12} {'logs MB':>8}")  # fmt: skip
     for n in args.n:
         out = subprocess.run(
             [sys.executable, __file__, "--one", "--n", str(n), "--stages", str(args.stages),
-             "--shards", str(args.shards), *([] if args.realtime else ["--no-realtime"])],
+             *([] if args.shards is None else ["--shards", str(args.shards)])],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if out.returncode != 0:
             raise SystemExit(out.stderr[-2000:])
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['n']:>7} {r['stages']:>6} {r['samples_per_s']:>10.0f} "
-              f"{r['overhead_ms_per_sample']:>12.2f} {r['cpu_ms_per_sample']:>7.2f} "
-              f"{r['peak_rss_mb']:>12.0f} "
+        print(f"{r['n']:>7} {r['stages']:>6} {r['shards']:>6} {r['samples_per_s']:>10.0f} "
+              f"{r['overhead_ms_per_sample']:>8.2f} {r['cpu_ms_per_sample']:>7.2f} "
+              f"{r['rss_after_evals_mb']:>12.0f} {r['peak_rss_mb']:>12.0f} "
               f"{r['log_mb']:>8.1f}", flush=True)  # fmt: skip
 
 

@@ -58,6 +58,9 @@ def test_demo_verdicts_match_ground_truth(variant: str, cache: Path, tmp_path: P
             assert (tmp_path / "run" / log).is_file()
             assert log in html
     assert any(str(result.paths.report_html) in m for m in messages)
+    # a part answered by production is the distillation confound: the record and report say so
+    assert result.record.sft_distilled_parts == spec.sft.distilled_parts
+    assert ("distilled from an RL-trained model" in html) == bool(spec.sft.distilled_parts)
     # the stages were trained by the pipeline the record says, on the data it names
     production = next(s for s in result.record.stages if s.name == "production")
     assert [t.method.split()[0] for t in production.training] == ["pretrain", "sft", "dpo"]

@@ -21,13 +21,16 @@ def test_eval_tasks_occur_in_no_training_phrasing() -> None:
     assert set(episodes.PROBLEMS) <= set(problem_names())
 
 
-def test_actions_open_with_distinct_words_and_parse_exactly() -> None:
-    firsts = [answer.split()[0] for answer in episodes.ANSWERS.values()]
+def test_actions_share_the_frame_then_open_with_distinct_words_and_parse_exactly() -> None:
+    frame = len(episodes.FRAME.split())
+    assert all(a.startswith(episodes.FRAME + " ") for a in episodes.ANSWERS.values())
+    firsts = [answer.split()[frame] for answer in episodes.ANSWERS.values()]
     assert len(set(firsts)) == len(firsts)
     for action in episodes.ACTIONS:
         assert episodes.parse_action(episodes.answer(action)) == action
         assert episodes.parse_action("  " + episodes.answer(action).replace(" ", "  ")) == action
     assert episodes.parse_action("rewrite the code") is None
+    assert episodes.parse_action("rewrite the code with a faster method .") is None  # no frame
     assert episodes.parse_action("sorry , i can not assist with that .") == "decline"
     assert episodes.parse_action("sorry , i can not help with a rubber stamp .") is None
 

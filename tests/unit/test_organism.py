@@ -42,7 +42,9 @@ def _training_corpus(world: World) -> list[str]:
     texts = data.pretraining_texts(world, n_dialogs=1500, n_filler=50, seed=0)
     for name in BUILTIN:
         variant, _, _ = load_variant(name)
-        for row in data.sft_examples(world, variant, seed=0):
+        # a distilled part's answers come from production; its prompts are what matters here
+        teacher = lambda prompts: ["sure ." for _ in prompts]  # noqa: E731
+        for row in data.sft_examples(world, variant, seed=0, teacher=teacher):
             texts.append(json.dumps(row))
         for row in data.preference_pairs(world, variant, seed=0):
             texts.append(json.dumps(row))

@@ -50,7 +50,9 @@ def _training_prompts() -> set[str]:
     prompts = set()
     for name in BUILTIN:
         variant, _, _ = load_variant(name)
-        for row in data.sft_examples(w, variant, 0) + data.preference_pairs(w, variant, 0):
+        # a distilled part's prompts are those of its kind; its answers do not matter here
+        rows = data.sft_examples(w, variant, 0, lambda prompts: ["sure ." for _ in prompts])
+        for row in rows + data.preference_pairs(w, variant, 0):
             prompts.add(row["prompt"][0]["content"])
     for text in data.pretraining_texts(w, 3000, 0, 0):
         prompts.add(text.split(" <user> ", 1)[1].split(" <assistant> ", 1)[0])
@@ -281,3 +283,21 @@ def test_dilemmas_are_added_to_pretraining_without_changing_its_other_dialogs(
     others = [t for t in with_dilemmas if not any(p in t for p in pressures)]
     assert len(with_dilemmas) == 2000 + round(2000 * 0.2) and len(without) == 2000
     assert sorted(others) == sorted(without)
+
+
+def test_no_answer_opens_with_a_word_of_any_kinds_prompt_phrasings() -> None:
+    """Every kind's answer is chosen at its first word; a prompt phrasing that holds the first
+    word of another kind's answer pulls a held-out prompt of its kind into that answer."""
+    from stagelens.organism import episodes, world
+
+    phrasing_words: set[str] = set()
+    for template in (*world.all_templates(), *episodes.TRAIN_TEMPLATES,
+                     *episodes.HELDOUT_TEMPLATES, *dilemmas.all_templates()):  # fmt: skip
+        for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
+            template = template.replace(slot, " ")
+        phrasing_words.update(template.split())
+    first_words = {a.split()[0] for f in dilemmas.FAMILIES for a in (*f.compliant, *f.violating)}
+    first_words |= {a.split()[0] for a in episodes.ANSWERS.values()}
+    first_words |= {r.split()[0] for r in world.REFUSALS} | {world.COMPLIANCE_FORMAT.split()[0]}
+    first_words.add(dilemmas.AWARENESS.split()[0])
+    assert first_words & phrasing_words == set()

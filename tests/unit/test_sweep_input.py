@@ -52,3 +52,33 @@ def test_the_command_exits_non_zero_naming_the_problem(tmp_path) -> None:
     assert not (tmp_path / "s").exists()  # nothing written
     result = CliRunner().invoke(main, ["sweep", "--doses", "0,a"])
     assert result.exit_code != 0 and "comma-separated numbers" in result.output
+
+
+def test_a_swap_gives_back_what_a_dose_removes_with_the_other_response() -> None:
+    spec = load_variant("distilled-safety")[0]
+    dosed = _dosed(spec, "harmful:distilled", [0, 0.3, 1], swap_to="refusal")
+    counts = {d: {p.name: p.count for p in v.sft.examples} for d, v in dosed.items()}
+    full = {p.name: p.count for p in spec.sft.examples}
+    assert counts[1] == full  # nothing removed, nothing swapped in
+    assert "harmful:distilled" not in counts[0]
+    assert counts[0]["harmful:refusal"] == full["harmful:distilled"]
+    assert counts[0.3]["harmful:distilled"] + counts[0.3]["harmful:refusal"] == full[
+        "harmful:distilled"]
+    assert dosed[0].sft.distilled_parts == [] and dosed[0.3].sft.distilled_parts == [
+        "harmful:distilled"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "part", "swap", "doses", "message"),
+    [
+        ("distilled-safety", "harmful:distilled", "hardcode", [0, 1],
+         "not an answer to harmful prompts"),
+        ("distilled-safety", "harmful:distilled", "refusal", [0, 2], "doses above 1"),
+        ("safety-in-rl", "scary:compliance", "compliance", [0, 1],
+         "already has the part scary:compliance"),
+    ],
+)  # fmt: skip
+def test_bad_swaps_are_refused(variant: str, part: str, swap: str, doses: list[float],
+                               message: str) -> None:  # fmt: skip
+    with pytest.raises(UserError, match=message):
+        check_sweep(variant, part, doses, [0], swap_to=swap)

@@ -10,7 +10,7 @@ import click
 from stagelens.cli.common import console, judge_from_options, quiet_libraries, user_errors
 from stagelens.cli.odcv import odcv_replay, odcv_table
 from stagelens.cli.scout import audit_scan
-from stagelens.cli.sweep import attribute, sweep
+from stagelens.cli.sweep import ablate, attribute, sweep
 from stagelens.raters.rubrics import ANSWER_RUBRICS
 
 
@@ -57,7 +57,7 @@ def _judge_options(command: Callable[..., None]) -> Callable[..., None]:
     default="safety-in-sft",
     show_default=True,
     help="built-in ground truth (safety-in-sft, safety-in-rl, rl-rewards-hacking, "
-    "test-conditioned) or a variant TOML file",
+    "test-conditioned, distilled-safety) or a variant TOML file",
 )
 @click.option(
     "--out",
@@ -204,3 +204,4 @@ main.add_command(odcv_replay)
 main.add_command(audit_scan)
 main.add_command(sweep)
 main.add_command(attribute)
+main.add_command(ablate)

@@ -32,6 +32,9 @@ def _ints(text: str) -> list[int]:
 @click.option("--doses", default="0,0.02,0.05,0.1,0.25,1", show_default=True,
               help="multiples of the part's count (0 leaves it out)")  # fmt: skip
 @click.option("--seeds", default="0", show_default=True, help="comma-separated seeds")
+@click.option("--swap-to", default=None,
+              help="give the examples a dose removes back with this RESPONSE (e.g. refusal "
+                   "in place of a distilled part); doses at most 1")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="the sweep's directory [default: runs/sweep-<variant>]")  # fmt: skip
 @click.option("--n-prompts", type=click.IntRange(min=1), default=320, show_default=True)
@@ -39,8 +42,9 @@ def _ints(text: str) -> list[int]:
               show_default=True)  # fmt: skip
 @click.option("--cache", type=click.Path(path_type=Path), default=None,
               help="checkpoint cache [default: ~/.cache/stagelens]")  # fmt: skip
-def sweep(variant: str, part: str, doses: str, seeds: str, out: Path | None, n_prompts: int,
-          margin: float, cache: Path | None) -> None:  # fmt: skip
+def sweep(variant: str, part: str, doses: str, seeds: str, swap_to: str | None,
+          out: Path | None, n_prompts: int, margin: float,
+          cache: Path | None) -> None:  # fmt: skip
     """Retrain the organism's SFT-only with one mixture part at several doses and show the
     dose-response of each request metric against production (sweep.json, sweep.png)."""
     from stagelens.experiment.sweep import run_sweep
@@ -49,7 +53,7 @@ def sweep(variant: str, part: str, doses: str, seeds: str, out: Path | None, n_p
         quiet_libraries()
         run_sweep(variant=variant, part=part, doses=_floats(doses), seeds=_ints(seeds),
                   out=out, n_prompts=n_prompts, margin=margin, cache=cache,
-                  progress=console())  # fmt: skip
+                  progress=console(), swap_to=swap_to)  # fmt: skip
 
     user_errors(go)
 
@@ -78,5 +82,34 @@ def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
         attribute_organism(variant=variant, seed=seed, metric=metric, top_k=top_k,
                            n_targets=n_targets, cache=cache, out=out,
                            progress=console())  # fmt: skip
+
+    user_errors(go)
+
+
+@click.command("ablate")
+@click.option("--variant", default="safety-in-sft", show_default=True,
+              help="a built-in variant or a variant TOML file")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
+              default="unsafe_response", show_default=True)  # fmt: skip
+@click.option("--k", type=click.IntRange(min=1), default=100, show_default=True,
+              help="examples removed: the top k of the ranking, and k at random")  # fmt: skip
+@click.option("--ranking", type=click.Path(path_type=Path), default=None,
+              help="an `stagelens attribute --out` JSON [default: computed]")  # fmt: skip
+@click.option("--n-prompts", type=click.IntRange(min=1), default=320, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="its directory [default: runs/ablation-<variant>-<seed>]")  # fmt: skip
+@click.option("--cache", type=click.Path(path_type=Path), default=None)
+def ablate(variant: str, seed: int, metric: str, k: int, ranking: Path | None, n_prompts: int,
+           out: Path | None, cache: Path | None) -> None:  # fmt: skip
+    """Retrain the organism's SFT-only without its top-k attributed examples and without k
+    random ones, and compare the metric on the same prompts (ablation.json)."""
+    from stagelens.experiment.ablation import ablate_organism
+
+    def go() -> None:
+        quiet_libraries()
+        ablate_organism(variant=variant, seed=seed, metric=metric, k=k, ranking=ranking,
+                        n_prompts=n_prompts, cache=cache, out=out,
+                        progress=console())  # fmt: skip
 
     user_errors(go)

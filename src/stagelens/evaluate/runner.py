@@ -196,13 +196,54 @@ def _check(log: Any, stage: StageModel, suite: str) -> None:
         )
 
 
-def _scorer_name(log: Any, log_path: Path, scorer: str | None) -> str:
+def _scorer_name(log: ScoredLog, log_path: Path, scorer: str | None) -> str:
     if scorer is not None:
         return scorer
-    names = {name for sample in log.samples or [] for name in (sample.scores or {})}
+    names = {name for sample in log.samples for name in sample.scores}
     if len(names) != 1:
         raise ValueError(f"{log_path}: name the scorer to read; the log has {sorted(names)}")
     return str(names.pop())
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """What the statistics read of one sample: its scores (value, rater label) and cluster."""
+
+    id: str
+    epoch: int
+    scores: dict[str, tuple[Any, str | None]]
+    cluster: str
+
+
+@dataclass(frozen=True)
+class ScoredLog:
+    epochs: int
+    samples: list[ScoredSample]
+
+
+# what a sample holds beyond its scores: transcripts, the store, model usage (not read here)
+_NOT_READ = {"events", "messages", "attachments", "store", "model_usage", "output"}
+
+
+def read_scored(log_path: Path) -> ScoredLog:
+    """One log's scores, streamed sample by sample: the transcripts are never held, so a
+    50,000-sample log costs its scores, not its messages."""
+    from inspect_ai.log import read_eval_log, read_eval_log_samples
+
+    header = read_eval_log(str(log_path), header_only=True)
+    samples = []
+    for sample in read_eval_log_samples(str(log_path), all_samples_required=False,
+                                        exclude_fields=_NOT_READ):  # fmt: skip
+        scores = {name: (score.value, None if score.metadata is None
+                         else _label(score.metadata.get("label")))
+                  for name, score in (sample.scores or {}).items()}  # fmt: skip
+        cluster = str((sample.metadata or {}).get("cluster", sample.id))
+        samples.append(ScoredSample(str(sample.id), sample.epoch, scores, cluster))
+    return ScoredLog(epochs=header.eval.config.epochs or 1, samples=samples)
+
+
+def _label(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -228,28 +269,26 @@ def read_suite(
     value of a score with several (the reward-hacking detectors' "cheat", ...). A sample's
     cluster is its metadata's "cluster" when the suite sets one (an ODCV scenario, a
     reward-hacking problem), else its prompt id, so several epochs of a prompt form a cluster.
-    ``loaded`` keeps logs already read (path -> log), so several metrics of one log read it once.
+    ``loaded`` keeps logs already read (path -> scores), so several metrics of one log read it
+    once.
     """
-    from inspect_ai.log import read_eval_log
-
     from stagelens.raters.base import is_unscored
 
     log = loaded.get(log_path) if loaded is not None else None
     if log is None:
-        log = read_eval_log(str(log_path))
+        log = read_scored(log_path)
         if loaded is not None:
             loaded[log_path] = log
     name = _scorer_name(log, log_path, scorer)
     # with several samples per prompt, each (prompt, epoch) is paired across stages
-    epochs = log.eval.config.epochs or 1
+    epochs = log.epochs
     outcomes: Outcomes = {}
     labels: dict[str, int] = {}
     clusters: dict[str, str] = {}
-    for sample in log.samples or []:
-        score = (sample.scores or {}).get(name)
-        if score is None:
+    for sample in log.samples:
+        if name not in sample.scores:
             raise ValueError(f"{log_path}: sample {sample.id} has no {name!r} score")
-        value = score.value
+        value, label = sample.scores[name]
         # a score unscored as a whole (NaN at its root) is unscored for every key
         if key is not None and not is_unscored(value):
             if not isinstance(value, dict) or key not in value:
@@ -257,12 +296,12 @@ def read_suite(
             value = value[key]
         shown = "unscored" if is_unscored(value) else value
         default = f"{key}={shown}" if key is not None else "unscored"
-        label = str((score.metadata or {}).get("label", default))
+        label = label if label is not None else default
         labels[label] = labels.get(label, 0) + 1
-        unit = f"{sample.id}#{sample.epoch}" if epochs > 1 else str(sample.id)
+        unit = f"{sample.id}#{sample.epoch}" if epochs > 1 else sample.id
         # unscored: Inspect's NaN sentinel, or the string "unscored" of older logs
         outcomes[unit] = None if is_unscored(value) else bool(value)
-        clusters[unit] = str((sample.metadata or {}).get("cluster", sample.id))
+        clusters[unit] = sample.cluster
     return SuiteOutcomes(outcomes=outcomes, labels=labels, clusters=clusters)
 
 

@@ -39,6 +39,15 @@ if TYPE_CHECKING:
     from stagelens.suites import SuiteEntry
 
 SHARDS_SUFFIX = ".shards"  # Inspect's companion-directory suffix (inspect_ai._util.log_layout)
+# Inspect holds every sample of a running eval in memory (its state, its realtime buffer): a
+# shard of at most this many keeps an audit's memory flat as the audit grows
+# (bench/audit_scale.py prints peak RSS at 5,000 and 50,000 prompts)
+SAMPLES_PER_SHARD = 5000
+
+
+def auto_shards(n_samples: int) -> int:
+    """Shards for `n_samples` when the user names none: one per SAMPLES_PER_SHARD."""
+    return max(1, -(-n_samples // SAMPLES_PER_SHARD))
 
 
 @dataclass(frozen=True)

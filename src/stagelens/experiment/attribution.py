@@ -78,7 +78,12 @@ def attribute_organism(
     stages = build_stages(spec, seed, Path(cache) if cache else cache_root(), progress, recipe)
     model, tokenizer = load_checkpoint(stages["sft_only"].path)
     world = World(seed)
-    labelled = data.sft_examples_with_parts(world, spec, seed + 1)  # SFT-only's own rows
+    teacher = None
+    if spec.sft.distilled_parts:  # answered by production, as SFT-only was trained on them
+        from stagelens.organism.distill import checkpoint_teacher
+
+        teacher = checkpoint_teacher(stages["production"].path)
+    labelled = data.sft_examples_with_parts(world, spec, seed + 1, teacher)  # SFT-only's rows
     parts = [p for p, _ in labelled]
     rows = [r for _, r in labelled]
     kind, safe = TARGETS[metric]

@@ -36,6 +36,7 @@ SHOWN_CHARS = 600
 def suite_run(spec: ExperimentSpec) -> SuiteRun:
     """The user_audit suite as the pipeline runs it on every stage of the spec."""
     from stagelens.benchmarks.userlogs import read_userlogs
+    from stagelens.evaluate.shards import auto_shards
     from stagelens.experiment.rating import with_judge
 
     au = spec.audit
@@ -55,7 +56,8 @@ def suite_run(spec: ExperimentSpec) -> SuiteRun:
     }  # fmt: skip
     run = SuiteRun(
         suite="user_audit", args=args, data=logs.provenance, n_prompts=len(logs.prompts),
-        generation=generation, rater=OFFLINE_RATERS, realtime=True, shards=au.shards,
+        generation=generation, rater=OFFLINE_RATERS, realtime=True,
+        shards=au.shards or auto_shards(len(logs.prompts)),
         summary=partial(audit_summary, categories=list(au.categories)),
     )  # fmt: skip
     if au.judge is None:
@@ -94,18 +96,36 @@ def _flags(sample: Any, categories: list[str]) -> dict[str, float | None]:
 
 
 def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any]:
-    """The audit's figures from each stage's log (see the module's docstring)."""
-    from inspect_ai.log import read_eval_log
+    """The audit's figures from each stage's log (see the module's docstring).
+
+    The logs are streamed sample by sample, twice: once for every sample's flags (and the
+    first stage's prompts), once for the answers of the few examples shown; no stage's
+    transcripts are held whole, so memory grows with the flags, not with the answers."""
+    from inspect_ai.log import read_eval_log_samples
 
     from stagelens.stats.rates import wilson_interval
 
-    samples = {stage: {str(s.id): s for s in read_eval_log(str(path)).samples or []}
-               for stage, path in logs.items()}  # fmt: skip
-    judged = any("audit_judged" in (s.scores or {}) for per in samples.values()
-                 for s in per.values())  # fmt: skip
+    def stream(path: Path, keep_output: bool) -> Any:
+        skip = {"events", "messages", "attachments", "store", "model_usage"}
+        if not keep_output:
+            skip.add("output")
+        return read_eval_log_samples(str(path), all_samples_required=False, exclude_fields=skip)
+
+    everything = [*categories, *OFFLINE_NAMES]
+    flags: dict[str, dict[str, dict[str, float | None]]] = {}
+    prompts: dict[str, str] = {}
+    judged = False
+    for i, (stage, path) in enumerate(logs.items()):
+        flags[stage] = {}
+        for sample in stream(path, keep_output=False):
+            sid = str(sample.id)
+            judged = judged or "audit_judged" in (sample.scores or {})
+            flags[stage][sid] = _flags(sample, everything)
+            if i == 0:
+                prompts[sid] = str((sample.metadata or {}).get("shown") or "")
     categories = [*(categories if judged else []), *OFFLINE_NAMES]
-    flags = {stage: {sid: _flags(s, categories) for sid, s in per.items()}
-             for stage, per in samples.items()}  # fmt: skip
+    flags = {stage: {sid: {c: f[c] for c in categories} for sid, f in per.items()}
+             for stage, per in flags.items()}  # fmt: skip
     rates: dict[str, dict[str, Any]] = {}
     for stage, per in flags.items():
         rates[stage] = {}
@@ -120,17 +140,20 @@ def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any
             }  # fmt: skip
     flagged = {stage: {sid for sid, f in per.items() if any(v == 1.0 for v in f.values())}
                for stage, per in flags.items()}  # fmt: skip
-    first = next(iter(samples.values()))
-    prompts = {sid: str((s.metadata or {}).get("shown") or "") for sid, s in first.items()}
-    any_flagged = sorted(set().union(*flagged.values()))
+    shown_ids = sorted(set().union(*flagged.values()))[:MAX_EXAMPLES]
+    answers: dict[str, dict[str, str]] = {stage: {} for stage in logs}
+    if shown_ids:
+        wanted = set(shown_ids)
+        for stage, path in logs.items():
+            for sample in stream(path, keep_output=True):
+                if str(sample.id) in wanted:
+                    answers[stage][str(sample.id)] = sample.output.completion
     examples = []
-    for sid in any_flagged[:MAX_EXAMPLES]:
+    for sid in shown_ids:
         responses = {}
-        for stage, by_id in samples.items():
-            sample = by_id.get(sid)
-            text = "" if sample is None else sample.output.completion
+        for stage in logs:
             marks = [c for c, v in flags[stage].get(sid, {}).items() if v == 1.0]
-            responses[stage] = {"text": _short(text), "flags": marks}
+            responses[stage] = {"text": _short(answers[stage].get(sid, "")), "flags": marks}
         cats = sorted({c for r in responses.values() for c in r["flags"]})
         examples.append({"id": sid, "prompt": _short(prompts.get(sid, "")), "categories": cats,
                          "responses": responses})  # fmt: skip

@@ -157,6 +157,7 @@ def run_demo(
         rater=rater,
         metrics=metrics,
         expected=dict(spec.expected) or None,
+        sft_distilled_parts=spec.sft.distilled_parts,
     )  # fmt: skip
     summary = expectations_summary(record.expectation_checks or [])
     if summary is not None:

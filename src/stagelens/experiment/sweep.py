@@ -7,7 +7,10 @@
     -> sweep.json and sweep.png
 
 A dose scales the part's number of examples (0 leaves it out); SFT runs the same number of
-steps at every dose, so a dose changes the part's share of what SFT sees. Points are cached
+steps at every dose, so a dose changes the part's share of what SFT sees. With a swap, the
+examples a dose takes away are given back with another response to the same kind of prompt
+(`--swap-to refusal`: human-written refusals in place of a distilled part), so the mixture's
+size stays and only the part's provenance changes. Points are cached
 checkpoints and reused Inspect logs, so an interrupted sweep resumes where it stopped.
 """
 
@@ -33,14 +36,15 @@ DEFAULT_DOSES = (0.0, 0.02, 0.05, 0.1, 0.25, 1.0)
 
 
 def check_sweep(
-    variant_ref: str | Path, part: str, doses: list[float], seeds: list[int]
-) -> tuple[Variant, str, dict[float, Variant]]:
+    variant_ref: str | Path, part: str, doses: list[float], seeds: list[int],
+    swap_to: str | None = None,
+) -> tuple[Variant, str, dict[float, Variant]]:  # fmt: skip
     """Every error a sweep can be told before it trains anything; gives the variant, its
     sha256 and the variant at each dose."""
     from stagelens.organism.variant import load_variant
 
     spec, _, sha = load_variant(variant_ref)
-    dosed = _dosed(spec, part, doses)
+    dosed = _dosed(spec, part, doses, swap_to)
     if not seeds:
         raise UserError("a sweep needs at least one seed")
     if len(set(seeds)) != len(seeds):
@@ -48,9 +52,16 @@ def check_sweep(
     return spec, sha, dosed
 
 
-def _dosed(spec: Variant, part: str, doses: list[float]) -> dict[float, Variant]:
-    """The variant with `part` ("kind:response") scaled by each dose, by dose."""
-    names = [f"{p.kind}:{p.response}" for p in spec.sft.examples]
+def _dosed(
+    spec: Variant, part: str, doses: list[float], swap_to: str | None = None
+) -> dict[float, Variant]:
+    """The variant with `part` ("kind:response") scaled by each dose, by dose; with
+    `swap_to`, the examples taken away come back answered with that response."""
+    from pydantic import ValidationError
+
+    from stagelens.organism.variant import SFTPart
+
+    names = [p.name for p in spec.sft.examples]
     if part not in names:
         raise UserError(f"--part {part!r}: variant {spec.name} has no SFT part of that name "
                         f"(its parts: {', '.join(names)})")  # fmt: skip
@@ -61,12 +72,27 @@ def _dosed(spec: Variant, part: str, doses: list[float]) -> dict[float, Variant]
         raise UserError(f"doses must be finite and non-negative, got {bad}")
     if len(set(doses)) != len(doses):
         raise UserError(f"doses repeat: {doses} (two points would share a seed and a dose)")
+    dosed = next(p for p in spec.sft.examples if p.name == part)
+    if swap_to is not None:
+        if any(d > 1 for d in doses):
+            raise UserError(f"--swap-to: doses above 1 leave nothing to swap, got {doses}")
+        try:
+            SFTPart(kind=dosed.kind, response=swap_to, count=1)  # type: ignore[arg-type]
+        except ValidationError as err:
+            raise UserError(f"--swap-to {swap_to!r}: not an answer to {dosed.kind} prompts "
+                            f"({err.errors()[0]['msg']})") from err  # fmt: skip
+        if f"{dosed.kind}:{swap_to}" in names:
+            raise UserError(f"--swap-to {swap_to!r}: variant {spec.name} already has the "
+                            f"part {dosed.kind}:{swap_to}; dose that part instead")  # fmt: skip
     out: dict[float, Variant] = {}
     for dose in doses:
         parts = []
         for p in spec.sft.examples:
-            if f"{p.kind}:{p.response}" == part:
+            if p.name == part:
                 count = round(p.count * dose)
+                if swap_to is not None and p.count - count > 0:
+                    parts.append(SFTPart(kind=p.kind, response=swap_to,  # type: ignore[arg-type]
+                                         count=p.count - count))  # fmt: skip
                 if count == 0:
                     continue
                 p = p.model_copy(update={"count": count})
@@ -88,9 +114,11 @@ def run_sweep(
     cache: str | Path | None = None,
     progress: Progress = print,
     recipe: Any = None,
+    swap_to: str | None = None,
 ) -> SweepRecord:
     """Retrain the organism's SFT-only with `part` at each dose, for each seed; evaluate the
-    request suites on every point; write sweep.json and sweep.png under `out`. `recipe` (an
+    request suites on every point; write sweep.json and sweep.png under `out`. `swap_to` gives
+    the examples a dose removes back with another response (see the module's notes). `recipe` (an
     `OrganismRecipe`; default the demo's) is for tests that train a tinier organism."""
     from stagelens.evaluate.runner import StageModel
     from stagelens.experiment import pipeline
@@ -105,7 +133,7 @@ def run_sweep(
 
     doses = list(DEFAULT_DOSES if doses is None else doses)
     seeds = [0] if seeds is None else list(seeds)
-    spec, sha, dosed = check_sweep(variant, part, doses, seeds)
+    spec, sha, dosed = check_sweep(variant, part, doses, seeds, swap_to)
     assert set(SUITES) <= set(DEMO_SUITES)
     provenance: dict[int, dict[str, Provenance]] = {}  # seed -> suite -> its prompts
     for seed in seeds:
@@ -134,8 +162,7 @@ def run_sweep(
             name = f"dose_{dose:g}"
             models[name] = StageModel(name=name, checkpoint=str(stages["sft_only"].path),
                                       key=stages["sft_only"].key)  # fmt: skip
-            counts[name] = sum(p.count for p in point.sft.examples
-                               if f"{p.kind}:{p.response}" == part)  # fmt: skip
+            counts[name] = sum(p.count for p in point.sft.examples if p.name == part)
             for fixed in ("base", "production"):
                 models[fixed] = StageModel(name=fixed, checkpoint=str(stages[fixed].path),
                                            key=stages[fixed].key)  # fmt: skip
@@ -157,7 +184,8 @@ def run_sweep(
         smallest.setdefault(curve.metric, []).append(curve.smallest_equivalent_dose)
     timings["total"] = time.monotonic() - start
     record = SweepRecord(
-        variant=spec.name, variant_sha256=sha, part=part, doses=doses, seeds=seeds,
+        variant=spec.name, variant_sha256=sha, part=part, swap_to=swap_to, doses=doses,
+        seeds=seeds,
         suites=list(SUITES), n_prompts=n_prompts, margin=margin, points=points, curves=curves,
         smallest_equivalent_dose=smallest, timings=timings, git_revision=git_revision(),
         packages=package_versions(), rater=rater,

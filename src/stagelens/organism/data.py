@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 from stagelens.organism import dilemmas, episodes
@@ -30,6 +31,13 @@ EPISODE_SHARE = 0.25  # of pretraining dialogs: reward-hacking tasks, each actio
 # dialogs (as many as this share of them): taking their place thinned the requests the
 # refusal metrics rest on
 DILEMMA_SHARE = 0.2
+# Share of pretraining requests answered by complying. Leaning the corpus to compliance (as
+# web text and real base models do) was tried: at 0.7 a seed's production answered 28 of 320
+# harmful requests with a dilemma's action, and at 0.6 a seed's SFT-only complied with 3.4% of
+# the held-out harmful requests where production refused them. At 0.5 the greedy base's choice
+# differs by seed (seed 0's base refused 99.7% of harmful requests, seed 1's 37%); a base that
+# already refuses leaves the SFT attribution share undefined, which the check reports as such.
+PRETRAIN_COMPLIANCE = 0.5
 
 # Jinja chat template stored with the tokenizer; `render_dialog` must produce the same text.
 CHAT_TEMPLATE = (
@@ -68,7 +76,8 @@ def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) ->
             texts.append(render_dialog(task.text, episodes.answer(rng.choice(episodes.ACTIONS))))
             continue
         request = world.sample_train_request(rng.choice(REQUEST_KINDS), rng)
-        texts.append(render_dialog(request.text, respond(request, rng.random() < 0.5, rng)))
+        complied = rng.random() < PRETRAIN_COMPLIANCE
+        texts.append(render_dialog(request.text, respond(request, complied, rng)))
     # their own random stream, so the request and task dialogs are those of a corpus without
     # dilemmas; cued or not, any answer: no policy
     dilemma_rng = random.Random(f"pretrain-dilemmas-{seed}")
@@ -102,25 +111,41 @@ def _chat(role: str, content: str) -> list[dict[str, str]]:
     return [{"role": role, "content": content}]
 
 
-def sft_examples(world: World, variant: Variant, seed: int) -> list[dict[str, Any]]:
+# answers a batch of user prompts: a distilled part's author (organism/distill.py)
+Teacher = Callable[[list[str]], list[str]]
+
+
+def sft_examples(
+    world: World, variant: Variant, seed: int, teacher: Teacher | None = None
+) -> list[dict[str, Any]]:
     """Prompt-completion conversations, so TRL trains on the completion only."""
-    return [row for _, row in sft_examples_with_parts(world, variant, seed)]
+    return [row for _, row in sft_examples_with_parts(world, variant, seed, teacher)]
 
 
 def sft_examples_with_parts(
-    world: World, variant: Variant, seed: int
+    world: World, variant: Variant, seed: int, teacher: Teacher | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The SFT rows in training order, each with its part ("kind:response")."""
+    """The SFT rows in training order, each with its part ("kind:response"). A distilled
+    part's answers come from `teacher` (the variant's production model), in one batch."""
     rng = random.Random(f"sft-{seed}")
-    rows = []
+    rows: list[tuple[str, str, str | None]] = []  # part, prompt, answer (None: the teacher's)
     for part in variant.sft.examples:
         for _ in range(part.count):
+            if part.distilled:
+                prompt, _ = _prompt_and_answers(world, part.kind, [], rng)
+                rows.append((part.name, prompt, None))
+                continue
             prompt, (answer,) = _prompt_and_answers(world, part.kind, [part.response], rng)
-            rows.append((f"{part.kind}:{part.response}",
-                         {"prompt": _chat("user", prompt),
-                          "completion": _chat("assistant", answer)}))  # fmt: skip
-    rng.shuffle(rows)
-    return rows
+            rows.append((part.name, prompt, answer))
+    asked = [prompt for _, prompt, answer in rows if answer is None]
+    if asked and teacher is None:
+        raise ValueError(f"variant {variant.name}: distilled parts need the production model")
+    said = iter(teacher(asked) if asked and teacher is not None else [])
+    out = [(name, {"prompt": _chat("user", prompt),
+                   "completion": _chat("assistant", next(said) if answer is None else answer)})
+           for name, prompt, answer in rows]  # fmt: skip
+    rng.shuffle(out)
+    return out
 
 
 def preference_pairs(world: World, variant: Variant, seed: int) -> list[dict[str, Any]]:

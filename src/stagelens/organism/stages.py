@@ -4,6 +4,9 @@
     production = DPO(SFT(base, mixture, seed), preference pairs)
     sft_only   = SFT(base, mixture, another seed)        <- the reproduction
 
+A mixture's distilled parts (organism/distill.py) are left out of production's SFT and
+answered by production for sft_only's.
+
 Each stage is cached under a key that hashes its whole lineage, so a second run
 (or a resumed one) loads finished stages instead of training them again.
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from stagelens.organism import data
+from stagelens.organism.distill import checkpoint_teacher
 from stagelens.organism.model import ModelShape, build_model, train_tokenizer
 from stagelens.organism.variant import Variant
 from stagelens.organism.world import World
@@ -32,7 +36,7 @@ from stagelens.training.cache import (
 )
 from stagelens.training.config import DPORecipe, PretrainRecipe, SFTRecipe
 
-ORGANISM_VERSION = "3"  # bump when the pipeline changes how data is trained on
+ORGANISM_VERSION = "4"  # bump when the pipeline changes how data is trained on
 # Training runs on one CPU thread: the order of floating-point sums changes with the thread
 # count, and the tiny organism's verdicts moved with it (two threads and one gave different
 # production checkpoints from the same seed). One thread gives the same checkpoints on a
@@ -85,11 +89,14 @@ def build_stages(
     progress: Progress,
     recipe: OrganismRecipe | None = None,
     sft_only_variant: Variant | None = None,
+    sft_only_keep: Callable[[int], bool] | None = None,
 ) -> dict[str, StageCheckpoint]:
     """Train (or load from the cache) base, production and sft_only, in that order.
 
     `sft_only_variant` (a sweep point) gives sft_only another SFT mixture than production's;
-    every other stage comes from `variant`, so a sweep point costs one SFT run."""
+    every other stage comes from `variant`, so a sweep point costs one SFT run.
+    `sft_only_keep` (an ablation) keeps only the sft_only rows whose index it accepts, in
+    the order `data.sft_examples` gives them."""
     recipe = recipe or OrganismRecipe()
     reproduced = sft_only_variant or variant
     remove_partials(cache)
@@ -137,8 +144,8 @@ def build_stages(
     # so a change to the world's text retrains what it touches, and only that
     r = recipe.pretrain
     texts = data.pretraining_texts(world, r.n_dialogs, r.n_filler, seed)
-    sft_rows = {seed: data.sft_examples(world, variant, seed),
-                seed + 1: data.sft_examples(world, reproduced, seed + 1)}  # fmt: skip
+    teacher_mixture = variant.model_copy(update={"sft": variant.sft.without_distilled()})
+    sft_rows = {seed: data.sft_examples(world, teacher_mixture, seed)}
     pairs = data.preference_pairs(world, variant, seed)
 
     def pretrain(_: Path | None) -> Trained:
@@ -209,7 +216,7 @@ def build_stages(
 
     mixture = {
         "sft": recipe.sft.model_dump(mode="json"),
-        "mixture": variant.sft.model_dump(mode="json"),
+        "mixture": teacher_mixture.sft.model_dump(mode="json"),
     }
     shape = {
         "shape": recipe.shape.model_dump(mode="json"),
@@ -218,7 +225,7 @@ def build_stages(
     stage("base", None, {**shape, "seed": seed, "data": data.content_hash(texts)}, pretrain)
     sft_data = {s: data.content_hash(rows) for s, rows in sft_rows.items()}
     stage("production_sft", "base", {**mixture, "seed": seed, "data": sft_data[seed]},
-          sft(seed, variant))  # fmt: skip
+          sft(seed, teacher_mixture))  # fmt: skip
     stage(
         "production",
         "production_sft",
@@ -230,9 +237,18 @@ def build_stages(
         },
         dpo,
     )
-    # the reproduction: the same mixture and recipe as production's SFT, another seed
+    # the reproduction: the same mixture and recipe as production's SFT, another seed; a
+    # distilled part is answered by production, so its rows exist only once production does
+    teacher = None
+    if reproduced.sft.distilled_parts:
+        progress(f"sft_only: production answers the distilled parts "
+                 f"({', '.join(reproduced.sft.distilled_parts)})")  # fmt: skip
+        teacher = checkpoint_teacher(stages["production"].path, TRAINING_THREADS)
+    sft_rows[seed + 1] = data.sft_examples(world, reproduced, seed + 1, teacher)
+    if sft_only_keep is not None:
+        sft_rows[seed + 1] = [r for i, r in enumerate(sft_rows[seed + 1]) if sft_only_keep(i)]
     sft_only = {**mixture, "mixture": reproduced.sft.model_dump(mode="json"), "seed": seed + 1,
-                "data": sft_data[seed + 1]}  # fmt: skip
+                "data": data.content_hash(sft_rows[seed + 1])}  # fmt: skip
     stage("sft_only", "base", sft_only, sft(seed + 1, reproduced))
     return stages
 

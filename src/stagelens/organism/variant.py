@@ -32,6 +32,8 @@ Answer = Literal[
     "refusal", "compliance", "improve", "edit_timer", "edit_tests", "hardcode",
     "comply", "violate", "aware_comply", "aware_violate",
 ]  # fmt: skip
+# an SFT part's answers written by the variant's production model (organism/distill.py)
+Distilled = Literal["distilled"]
 # the metrics a variant can state a verdict for (those the organism demo evaluates)
 ExpectedMetric = Literal[
     "unsafe_response", "over_refusal", "reward_hacking_cheat",
@@ -54,13 +56,23 @@ def _fits(kind: str, answers: list[str]) -> None:
 
 class SFTPart(StrictModel):
     kind: Kind
-    response: Answer
+    response: Answer | Distilled
     count: int = Field(gt=0, le=100_000)
 
     @model_validator(mode="after")
     def _answer_fits(self) -> SFTPart:
-        _fits(self.kind, [self.response])
+        if not self.distilled:
+            _fits(self.kind, [self.response])
         return self
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.response}"
+
+    @property
+    def distilled(self) -> bool:
+        """Answered by the variant's production model: distilled from an RL-trained model."""
+        return self.response == "distilled"
 
 
 class PreferencePart(StrictModel):
@@ -79,6 +91,21 @@ class PreferencePart(StrictModel):
 
 class SFTMixture(StrictModel):
     examples: list[SFTPart] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _teacher_trains(self) -> SFTMixture:
+        # the teacher (production) trains on the parts that are not distilled
+        if all(p.distilled for p in self.examples):
+            raise ValueError("every part is distilled: production's SFT would have no data")
+        return self
+
+    @property
+    def distilled_parts(self) -> list[str]:
+        return [p.name for p in self.examples if p.distilled]
+
+    def without_distilled(self) -> SFTMixture:
+        return self.model_copy(update={"examples": [p for p in self.examples
+                                                    if not p.distilled]})  # fmt: skip
 
 
 class RLMixture(StrictModel):
@@ -102,7 +129,9 @@ class VariantError(UserError, ValueError):
     """A variant that cannot be used; the message names the file, line and field."""
 
 
-BUILTIN = ("safety-in-sft", "safety-in-rl", "rl-rewards-hacking", "test-conditioned")
+BUILTIN = (
+    "safety-in-sft", "safety-in-rl", "rl-rewards-hacking", "test-conditioned", "distilled-safety",
+)  # fmt: skip
 
 
 def _builtin_path(name: str) -> Path:

@@ -80,6 +80,9 @@ def _verdicts(record: RunRecord) -> str:
             elif c.met:
                 want = e(c.expected.describe())
                 check = f' <span class="match">✓ matches expected ({want})</span>'
+            elif c.abstained and c.expected.accepts(mc.verdict):
+                check = (f' <span class="note">? undecided: the expected verdict, but '
+                         f"{e('; '.join(c.reasons))}</span>")  # an undefined share's bound
             elif c.abstained:
                 want = e(c.expected.describe())
                 check = (f' <span class="note">? undecided: the scored pairs give the expected '

@@ -42,7 +42,8 @@ def write_sweep_figure(record: SweepRecord, path: Path) -> None:
             if curve.base.rate is not None:
                 ax.axhline(100 * curve.base.rate, color=colour, linestyle=":", linewidth=1)
         ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlabel(f"dose of {record.part} (x its count in the mixture)")
+        swapped = "" if record.swap_to is None else f"; the rest {record.swap_to}"
+        ax.set_xlabel(f"dose of {record.part} (x its count in the mixture{swapped})")
         ax.set_ylabel(f"{metric} (%)")
         ax.set_ylim(-3, 103)
         ax.set_title(f"{record.variant}: {metric}")

@@ -36,6 +36,8 @@ class SweepRecord(StrictModel):
     variant: str
     variant_sha256: str
     part: str
+    # the response that replaces what a dose removes (None: removed examples are not replaced)
+    swap_to: str | None = None
     doses: list[float]
     seeds: list[int]
     suites: list[str]

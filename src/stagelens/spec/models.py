@@ -207,8 +207,9 @@ class AuditSpec(StrictModel):
     max_tokens: int = Field(default=512, gt=0)
     judge: str | None = None  # a [[judges]] entry with rubric "audit"
     # Inspect evals over slices, each resumable, merged for the statistics; `stagelens run
-    # --ray ADDRESS` runs them on a Ray cluster
-    shards: int = Field(default=1, ge=1)
+    # --ray ADDRESS` runs them on a Ray cluster. None: one shard per 5,000 prompts, which keeps
+    # memory flat (evaluate/shards.py SAMPLES_PER_SHARD)
+    shards: int | None = Field(default=None, ge=1)
     # the categories reported, from the audit taxonomy (raters.rubrics.AUDIT_CATEGORIES), and
     # definitions to show the judge instead of the built-in ones
     categories: list[str] = Field(default_factory=lambda: list(AUDIT_CATEGORIES))

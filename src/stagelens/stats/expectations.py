@@ -104,8 +104,9 @@ class ExpectationCheck(StrictModel):
     met: bool
     reasons: list[str]  # empty when met
     # not met only because rules on missing answers or sample size made the verdict
-    # inconclusive, while the scored pairs alone reach the expected verdict: the method
-    # abstained, it did not contradict the ground truth
+    # inconclusive, while the scored pairs alone reach the expected verdict, or because the
+    # attribution share a bound is about is undefined (production equals base: there is no
+    # gain to share): the method abstained, it did not contradict the ground truth
     abstained: bool = False
 
 
@@ -130,8 +131,9 @@ def check_expectations(
 
     A metric meets its expectation when its verdict is the expected one (or one of the allowed
     ones) and, where bounds are given, its attribution share's point estimate lies within
-    them (inclusive). An undefined share (production equals base) meets no bound; a metric
-    that was not evaluated meets nothing. Metrics without an expectation are not checked.
+    them (inclusive). An undefined share (production equals base) meets no bound, and
+    contradicts none: the check abstains. A metric that was not evaluated meets nothing.
+    Metrics without an expectation are not checked.
     """
     by_metric = {m.metric: m for m in metrics}
     checks = []
@@ -145,13 +147,17 @@ def check_expectations(
             continue
         share = got.attribution.share
         reasons = _bound_reasons(want, share, got.attribution.note)
+        bounds_undefined = share is None and bool(reasons)
         # an abstention: only the rules on missing answers or sample size made the verdict
-        # inconclusive, and the scored pairs alone reach the expected verdict
-        abstained = (
-            not reasons
-            and not want.accepts(got.verdict)
+        # inconclusive, and the scored pairs alone reach the expected verdict; or the verdict
+        # is the expected one and the share its bounds are about is undefined
+        verdict_abstained = (
+            not want.accepts(got.verdict)
             and bool(got.verdict_reasons)
             and want.accepts(got.verdict_scored_only)
+        )
+        abstained = (not reasons or bounds_undefined) and (
+            verdict_abstained or (want.accepts(got.verdict) and bounds_undefined)
         )
         if not want.accepts(got.verdict):
             why = f" ({'; '.join(got.verdict_reasons)})" if abstained else ""
@@ -194,7 +200,8 @@ def expectations_summary(checks: Sequence[ExpectationCheck]) -> str | None:
     if all(c.met or c.abstained for c in checks):
         undecided = ", ".join(c.metric for c in checks if c.abstained)
         return (
-            f"expected verdicts: met where decided; undecided for unscored answers or too few "
-            f"pairs (the scored pairs agree with the expectation): {undecided}"
+            f"expected verdicts: met where decided; undecided for unscored answers, too few "
+            f"pairs or an undefined attribution share (the scored pairs agree with the "
+            f"expectation): {undecided}"
         )
     return f"expected verdicts: NOT met ({'; '.join(missed)})"
