@@ -226,20 +226,20 @@ _NOT_READ = {"events", "messages", "attachments", "store", "model_usage", "outpu
 
 
 def read_scored(log_path: Path) -> ScoredLog:
-    """One log's scores, streamed sample by sample: the transcripts are never held, so a
-    50,000-sample log costs its scores, not its messages."""
-    from inspect_ai.log import read_eval_log, read_eval_log_samples
+    """One log's scores. Transcripts, messages and outputs are left unread (Inspect skips
+    them when loading), so a 50,000-sample log costs its scores, not its conversations; one
+    read of the whole log, as sample-by-sample reads parse the zip's directory each time."""
+    from inspect_ai.log import read_eval_log
 
-    header = read_eval_log(str(log_path), header_only=True)
+    log = read_eval_log(str(log_path), exclude_fields=_NOT_READ)
     samples = []
-    for sample in read_eval_log_samples(str(log_path), all_samples_required=False,
-                                        exclude_fields=_NOT_READ):  # fmt: skip
+    for sample in log.samples or []:
         scores = {name: (score.value, None if score.metadata is None
                          else _label(score.metadata.get("label")))
                   for name, score in (sample.scores or {}).items()}  # fmt: skip
         cluster = str((sample.metadata or {}).get("cluster", sample.id))
         samples.append(ScoredSample(str(sample.id), sample.epoch, scores, cluster))
-    return ScoredLog(epochs=header.eval.config.epochs or 1, samples=samples)
+    return ScoredLog(epochs=log.eval.config.epochs or 1, samples=samples)
 
 
 def _label(value: Any) -> str | None:

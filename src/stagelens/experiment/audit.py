@@ -98,27 +98,24 @@ def _flags(sample: Any, categories: list[str]) -> dict[str, float | None]:
 def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any]:
     """The audit's figures from each stage's log (see the module's docstring).
 
-    The logs are streamed sample by sample, twice: once for every sample's flags (and the
-    first stage's prompts), once for the answers of the few examples shown; no stage's
-    transcripts are held whole, so memory grows with the flags, not with the answers."""
-    from inspect_ai.log import read_eval_log_samples
+    Each log is read without its transcripts and outputs (Inspect skips them when loading),
+    and the answers of the few examples shown are read one by one, so memory grows with the
+    scores and prompts, not with the answers."""
+    from inspect_ai.log import read_eval_log, read_eval_log_sample
 
     from stagelens.stats.rates import wilson_interval
 
-    def stream(path: Path, keep_output: bool) -> Any:
-        skip = {"events", "messages", "attachments", "store", "model_usage"}
-        if not keep_output:
-            skip.add("output")
-        return read_eval_log_samples(str(path), all_samples_required=False, exclude_fields=skip)
-
+    skip = {"events", "messages", "attachments", "store", "model_usage", "output"}
     everything = [*categories, *OFFLINE_NAMES]
     flags: dict[str, dict[str, dict[str, float | None]]] = {}
     prompts: dict[str, str] = {}
+    ids: dict[str, Any] = {}  # the id as the log holds it (an int or a str)
     judged = False
     for i, (stage, path) in enumerate(logs.items()):
         flags[stage] = {}
-        for sample in stream(path, keep_output=False):
+        for sample in read_eval_log(str(path), exclude_fields=skip).samples or []:
             sid = str(sample.id)
+            ids[sid] = sample.id
             judged = judged or "audit_judged" in (sample.scores or {})
             flags[stage][sid] = _flags(sample, everything)
             if i == 0:
@@ -142,12 +139,12 @@ def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any
                for stage, per in flags.items()}  # fmt: skip
     shown_ids = sorted(set().union(*flagged.values()))[:MAX_EXAMPLES]
     answers: dict[str, dict[str, str]] = {stage: {} for stage in logs}
-    if shown_ids:
-        wanted = set(shown_ids)
-        for stage, path in logs.items():
-            for sample in stream(path, keep_output=True):
-                if str(sample.id) in wanted:
-                    answers[stage][str(sample.id)] = sample.output.completion
+    for stage, path in logs.items():
+        for sid in shown_ids:
+            if sid in flags[stage]:
+                sample = read_eval_log_sample(str(path), id=ids[sid],
+                                              exclude_fields=skip - {"output"})  # fmt: skip
+                answers[stage][sid] = sample.output.completion
     examples = []
     for sid in shown_ids:
         responses = {}
