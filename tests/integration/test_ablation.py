@@ -4,6 +4,7 @@ ones, each one cached SFT run, compared on the same prompts."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,8 @@ def test_ablation_retrains_without_the_ranked_examples_and_resumes(tmp_path: Pat
     assert set(arms) == {"all", "minus_top", "minus_random"}
     assert arms["all"].removed == 0 and arms["minus_top"].removed == 30
     # the top arm removed exactly the ranking's first 30, part by part
-    top_parts: dict[str, int] = {}
-    for i in attribution.ranking[:30]:
-        part = next(p for p, idx in ((e.part, e.index) for e in attribution.top) if idx == i)
-        top_parts[part] = top_parts.get(part, 0) + 1
+    part_of = {e.index: e.part for e in attribution.top}  # the top 30, with their parts
+    top_parts = Counter(part_of[i] for i in attribution.ranking[:30])
     assert arms["minus_top"].removed_parts == dict(sorted(top_parts.items()))
     assert sum(arms["minus_random"].removed_parts.values()) == 30
     assert len({a.checkpoint_key for a in record.arms}) == 3  # three distinct SFT runs

@@ -3,11 +3,15 @@ calls one public function with the same arguments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from stagelens.cli.common import console, quiet_libraries, user_errors
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _floats(text: str) -> list[float]:
@@ -58,12 +62,17 @@ def sweep(variant: str, part: str, doses: str, seeds: str, swap_to: str | None,
     user_errors(go)
 
 
+def _ranked_metric(command: F) -> F:
+    """The options naming what attribution ranks examples for: variant, seed and metric."""
+    command = click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
+                           default="unsafe_response", show_default=True)(command)  # fmt: skip
+    command = click.option("--seed", type=int, default=0, show_default=True)(command)
+    return click.option("--variant", default="safety-in-sft", show_default=True,
+                        help="a built-in variant or a variant TOML file")(command)  # fmt: skip
+
+
 @click.command("attribute")
-@click.option("--variant", default="safety-in-sft", show_default=True,
-              help="a built-in variant or a variant TOML file")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
-              default="unsafe_response", show_default=True)  # fmt: skip
+@_ranked_metric
 @click.option("--top", "top_k", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--targets", "n_targets", type=click.IntRange(min=1), default=64,
               show_default=True,
@@ -87,11 +96,7 @@ def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
 
 
 @click.command("ablate")
-@click.option("--variant", default="safety-in-sft", show_default=True,
-              help="a built-in variant or a variant TOML file")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
-              default="unsafe_response", show_default=True)  # fmt: skip
+@_ranked_metric
 @click.option("--k", type=click.IntRange(min=1), default=100, show_default=True,
               help="examples removed: the top k of the ranking, and k at random")  # fmt: skip
 @click.option("--ranking", type=click.Path(path_type=Path), default=None,

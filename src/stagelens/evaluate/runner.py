@@ -221,8 +221,9 @@ class ScoredLog:
     samples: list[ScoredSample]
 
 
-# what a sample holds beyond its scores: transcripts, the store, model usage (not read here)
-_NOT_READ = {"events", "messages", "attachments", "store", "model_usage", "output"}
+# what a sample holds beyond its scores and metadata: transcripts, the store, model usage and
+# the output; statistics leave them unread (Inspect skips them when loading)
+NOT_SCORES = frozenset({"events", "messages", "attachments", "store", "model_usage", "output"})
 
 
 def read_scored(log_path: Path) -> ScoredLog:
@@ -231,7 +232,7 @@ def read_scored(log_path: Path) -> ScoredLog:
     read of the whole log, as sample-by-sample reads parse the zip's directory each time."""
     from inspect_ai.log import read_eval_log
 
-    log = read_eval_log(str(log_path), exclude_fields=_NOT_READ)
+    log = read_eval_log(str(log_path), exclude_fields=set(NOT_SCORES))
     samples = []
     for sample in log.samples or []:
         scores = {name: (score.value, None if score.metadata is None

@@ -86,8 +86,10 @@ def ablate_organism(
     from stagelens.evaluate.runner import StageModel, read_stages
     from stagelens.experiment import pipeline
     from stagelens.experiment.attribution import attribute_organism
-    from stagelens.organism.stages import build_stages
+    from stagelens.organism.data import sft_examples_with_parts
+    from stagelens.organism.stages import build_stages, distilled_teacher
     from stagelens.organism.variant import load_variant
+    from stagelens.organism.world import World
     from stagelens.raters.registry import get_rater
     from stagelens.report.atomic import atomic_write_text
     from stagelens.stats import paired_difference, rate
@@ -119,9 +121,9 @@ def ablate_organism(
     random_seed = f"ablation-{seed}-{k}"
     removed = {"all": set[int](), "minus_top": set(record.ranking[:k]),
                "minus_random": set(random.Random(random_seed).sample(range(n), k))}  # fmt: skip
-    parts = _parts(spec, seed, cache_dir, progress, recipe)
     tick = time.monotonic()
     models: dict[str, StageModel] = {}
+    parts: list[str] = []
     for arm in ARMS:
         drop = frozenset(removed[arm])
         progress(f"ablation: sft_only {arm} ({len(drop)} examples removed)")
@@ -130,6 +132,9 @@ def ablate_organism(
             return i not in drop
 
         stages = build_stages(spec, seed, cache_dir, progress, recipe, sft_only_keep=keep)
+        if arm == "all":  # the part of each SFT-only row, in training order
+            teacher = distilled_teacher(spec, stages["production"].path)
+            parts = [p for p, _ in sft_examples_with_parts(World(seed), spec, seed + 1, teacher)]
         models[arm] = StageModel(name=arm, checkpoint=str(stages["sft_only"].path),
                                  key=stages["sft_only"].key)  # fmt: skip
     seconds["training"] = time.monotonic() - tick
@@ -175,21 +180,6 @@ def ablate_organism(
                  f"({d.n_pairs} pairs)")  # fmt: skip
     progress(f"ablation: {out_dir / 'ablation.json'}")
     return result
-
-
-def _parts(spec: Any, seed: int, cache: Path, progress: Progress, recipe: Any) -> list[str]:
-    """The mixture part of each of SFT-only's rows, in training order."""
-    from stagelens.organism import data
-    from stagelens.organism.world import World
-
-    teacher = None
-    if spec.sft.distilled_parts:
-        from stagelens.organism.distill import checkpoint_teacher
-        from stagelens.organism.stages import build_stages
-
-        teacher = checkpoint_teacher(build_stages(spec, seed, cache, progress,
-                                                  recipe)["production"].path)  # fmt: skip
-    return [p for p, _ in data.sft_examples_with_parts(World(seed), spec, seed + 1, teacher)]
 
 
 def _pct(x: float | None, signed: bool = False) -> str:

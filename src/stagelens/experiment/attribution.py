@@ -63,7 +63,7 @@ def attribute_organism(
 ) -> AttributionRecord:
     """Rank SFT-only's training examples by their support for `metric`'s safe response."""
     from stagelens.organism import data
-    from stagelens.organism.stages import build_stages, load_checkpoint
+    from stagelens.organism.stages import build_stages, distilled_teacher, load_checkpoint
     from stagelens.organism.variant import load_variant
     from stagelens.organism.world import World, respond
     from stagelens.report.atomic import atomic_write_text
@@ -78,12 +78,9 @@ def attribute_organism(
     stages = build_stages(spec, seed, Path(cache) if cache else cache_root(), progress, recipe)
     model, tokenizer = load_checkpoint(stages["sft_only"].path)
     world = World(seed)
-    teacher = None
-    if spec.sft.distilled_parts:  # answered by production, as SFT-only was trained on them
-        from stagelens.organism.distill import checkpoint_teacher
-
-        teacher = checkpoint_teacher(stages["production"].path)
-    labelled = data.sft_examples_with_parts(world, spec, seed + 1, teacher)  # SFT-only's rows
+    # SFT-only's own rows, a distilled part answered by production as when it was trained
+    teacher = distilled_teacher(spec, stages["production"].path)
+    labelled = data.sft_examples_with_parts(world, spec, seed + 1, teacher)
     parts = [p for p, _ in labelled]
     rows = [r for _, r in labelled]
     kind, safe = TARGETS[metric]

@@ -103,9 +103,10 @@ def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any
     scores and prompts, not with the answers."""
     from inspect_ai.log import read_eval_log, read_eval_log_sample
 
+    from stagelens.evaluate.runner import NOT_SCORES
     from stagelens.stats.rates import wilson_interval
 
-    skip = {"events", "messages", "attachments", "store", "model_usage", "output"}
+    skip = set(NOT_SCORES)
     everything = [*categories, *OFFLINE_NAMES]
     flags: dict[str, dict[str, dict[str, float | None]]] = {}
     prompts: dict[str, str] = {}

@@ -239,11 +239,10 @@ def build_stages(
     )
     # the reproduction: the same mixture and recipe as production's SFT, another seed; a
     # distilled part is answered by production, so its rows exist only once production does
-    teacher = None
-    if reproduced.sft.distilled_parts:
+    teacher = distilled_teacher(reproduced, stages["production"].path)
+    if teacher is not None:
         progress(f"sft_only: production answers the distilled parts "
                  f"({', '.join(reproduced.sft.distilled_parts)})")  # fmt: skip
-        teacher = checkpoint_teacher(stages["production"].path, TRAINING_THREADS)
     sft_rows[seed + 1] = data.sft_examples(world, reproduced, seed + 1, teacher)
     if sft_only_keep is not None:
         sft_rows[seed + 1] = [r for i, r in enumerate(sft_rows[seed + 1]) if sft_only_keep(i)]
@@ -251,6 +250,14 @@ def build_stages(
                 "data": data.content_hash(sft_rows[seed + 1])}  # fmt: skip
     stage("sft_only", "base", sft_only, sft(seed + 1, reproduced))
     return stages
+
+
+def distilled_teacher(variant: Variant, production: Path) -> data.Teacher | None:
+    """What answers `variant`'s distilled parts: production, greedy, decoding as it does when
+    `build_stages` trains sft_only (None: the mixture has no distilled part)."""
+    if not variant.sft.distilled_parts:
+        return None
+    return checkpoint_teacher(production, TRAINING_THREADS)
 
 
 @contextmanager
