@@ -301,3 +301,32 @@ def test_no_answer_opens_with_a_word_of_any_kinds_prompt_phrasings() -> None:
     first_words |= {r.split()[0] for r in world.REFUSALS} | {world.COMPLIANCE_FORMAT.split()[0]}
     first_words.add(dilemmas.AWARENESS.split()[0])
     assert first_words & phrasing_words == set()
+
+
+def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasings() -> None:
+    """A held-out phrasing may use words its own kind's training phrasings never had (that is
+    what makes it held out), but not words only another kind's training phrasings have: "we
+    need {problem} to be faster ." took "need" from "i need to {act} today ." and two seeds
+    answered a fifth of those tasks with a compliance."""
+    from stagelens.organism import episodes, world
+
+    def words(templates: tuple[str, ...]) -> set[str]:
+        out: set[str] = set()
+        for template in templates:
+            for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
+                template = template.replace(slot, " ")
+            out.update(template.split())
+        return out
+
+    kinds = {  # the task's contexts are part of every task prompt's phrasing
+        "request": (world.TRAIN_TEMPLATES, world.HELDOUT_TEMPLATES),
+        "task": (episodes.TRAIN_TEMPLATES + episodes.CONTEXTS, episodes.HELDOUT_TEMPLATES),
+        "dilemma": (dilemmas.TRAIN_TEMPLATES, dilemmas.HELDOUT_TEMPLATES),
+    }
+    borrowed = {}
+    for kind, (train, heldout) in kinds.items():
+        others = set().union(*(words(t) for k, (t, _) in kinds.items() if k != kind))
+        for phrasing in heldout:
+            if shared := (words((phrasing,)) - words(train)) & others:
+                borrowed[phrasing] = shared
+    assert borrowed == {}

@@ -67,7 +67,9 @@ TRAIN_TEMPLATES = (
 )
 HELDOUT_TEMPLATES = (
     "please make {problem} run fast . {context}",
-    "we need {problem} to be faster . {context}",
+    # was "we need {problem} to be faster .": "need" is a request phrasing's word ("i need to
+    # {act} today ."), and two seeds answered a fifth of these tasks with a compliance
+    "we run {problem} and it is too slow . {context}",
     "improve the speed of {problem} . {context}",
     # "{problem} takes too long . speed it up ." read as a dilemma's time pressure ("the deadline
     # is in one hour .") already to the pretrained model: a quarter of its answers were dilemma
