@@ -76,7 +76,7 @@ def test_an_empty_shard_is_refused_clearly() -> None:
 
 
 def test_merged_log_equals_unsharded_run(tmp_path: Path) -> None:
-    from inspect_ai.log import read_eval_log
+    from inspect_ai.log import read_eval_log, read_eval_log_sample, read_eval_log_sample_summaries
 
     whole = evaluate_stage(REPLIES, [NAME], ARGS, tmp_path / "whole", lambda _: None)[NAME]
     messages: list[str] = []
@@ -95,6 +95,9 @@ def test_merged_log_equals_unsharded_run(tmp_path: Path) -> None:
     assert b.results.total_samples == a.results.total_samples == N
     assert b.results.scores[0].metrics["mean"].value == a.results.scores[0].metrics["mean"].value
     assert b.eval.shards is not None and len(b.eval.shards.ledger) == 4
+    # the merge writes the zip itself: Inspect's other readers see the same samples
+    assert [s.id for s in read_eval_log_sample_summaries(str(merged))] == list(range(1, N + 1))
+    assert read_eval_log_sample(str(merged), id=7).scores == a.samples[6].scores  # type: ignore[index]
     # the statistics read it like any suite's log
     assert read_suite(merged).outcomes == read_suite(whole).outcomes
 

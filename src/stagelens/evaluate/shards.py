@@ -21,20 +21,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stagelens.evaluate.merge import merge_shard_logs
 from stagelens.evaluate.runner import StageModel, evaluate_stage, find_finished
 from stagelens.progress import Progress
 from stagelens.suites.sharding import SHARD_ARG
 
 if TYPE_CHECKING:
-    from inspect_ai.log import EvalLog
 
     from stagelens.suites import SuiteEntry
 
@@ -205,125 +202,3 @@ def _run_on_ray(
     finally:
         if started:
             ray.shutdown()
-
-
-def merge_shard_logs(shard_logs: Sequence[Path], out: Path, task_args: dict[str, Any]) -> Path:
-    """Merge finished shard logs (in shard order) into one Inspect log at `out`; `out`.
-
-    The merged log keeps the shards' eval spec (task, model, scorers, settings) with the
-    unsharded task arguments, all their samples in shard order, summed usage, and results
-    recomputed from the per-sample scores with the task's own metrics (dropped, with a
-    note in the log's metadata, where a metric cannot be resolved outside the task). It is
-    written beside `out` and renamed onto it, so `out` is either absent or complete.
-    """
-    from inspect_ai.log import read_eval_log, write_eval_log
-
-    logs = [read_eval_log(str(p)) for p in shard_logs]
-    merged = _merged(logs, [Path(p) for p in shard_logs], task_args)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        write_eval_log(merged, str(tmp), format="eval")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
-
-
-def _merged(logs: list[EvalLog], paths: list[Path], task_args: dict[str, Any]) -> EvalLog:
-    from inspect_ai.log import EvalDataset, EvalShards, EvalStats
-
-    first = logs[0]
-    samples: list[Any] = []
-    seen: dict[tuple[str, int], str] = {}
-    sample_ids: list[Any] = []
-    for log, path in zip(logs, paths, strict=True):
-        if log.status != "success":
-            raise ValueError(f"{path}: shard ended {log.status}; only finished shards merge")
-        if (log.eval.task, log.eval.model) != (first.eval.task, first.eval.model):
-            raise ValueError(f"{path}: not a shard of the same task and model as {paths[0]}")
-        ids = list(log.eval.dataset.sample_ids or [])
-        sample_ids.extend(ids)
-        order = {str(i): pos for pos, i in enumerate(ids)}
-        # dataset order within a shard (a log lists samples as they finished)
-        ordered = sorted(log.samples or [], key=lambda s: (order.get(str(s.id), -1), s.epoch))
-        for sample in ordered:
-            key = (str(sample.id), sample.epoch)
-            if key in seen:
-                raise ValueError(f"sample {sample.id} (epoch {sample.epoch}) is in both "
-                                 f"{seen[key]} and {path}: shard ids must be unique")  # fmt: skip
-            seen[key] = str(path)
-            samples.append(sample)
-    digest = hashlib.sha256("".join(log.eval.eval_id for log in logs).encode()).hexdigest()
-    spec = first.eval.model_copy(deep=True)
-    spec.eval_id = spec.run_id = spec.task_id = digest[:22]
-    spec.created = datetime.now(UTC).isoformat(timespec="seconds")
-    if SHARD_ARG in spec.task_args:  # the unsharded call's arguments, default shard included
-        spec.task_args = {**spec.task_args, SHARD_ARG: None}
-    spec.task_args_passed = {k: v for k, v in spec.task_args_passed.items() if k != SHARD_ARG}
-    spec.dataset = EvalDataset(name=first.eval.dataset.name, location=first.eval.dataset.location,
-                               samples=len(sample_ids), sample_ids=sample_ids,
-                               shuffled=first.eval.dataset.shuffled)  # fmt: skip
-    spec.metadata = {**(spec.metadata or {}),
-                     "stagelens_task_args": json.dumps(task_args, sort_keys=True),
-                     "stagelens_shards": len(logs)}  # fmt: skip
-    ledger = [_ledger_entry(log, path) for log, path in zip(logs, paths, strict=True)]
-    spec.shards = EvalShards(selection="ids", ledger=ledger)
-    stats = EvalStats(
-        # "" is an unset time (a shard interrupted before it started), not the earliest
-        started_at=min((t for log in logs if (t := log.stats.started_at)), default=""),
-        completed_at=max((t for log in logs if (t := log.stats.completed_at)), default=""),
-        model_usage=_summed([log.stats.model_usage for log in logs]),
-        role_usage=_summed([log.stats.role_usage for log in logs]),
-    )
-    merged = first.model_copy(update={"eval": spec, "samples": samples, "stats": stats,
-                                      "status": "success", "error": None,
-                                      "location": ""})  # fmt: skip
-    _recompute_results(merged)
-    return merged
-
-
-def _ledger_entry(log: EvalLog, path: Path) -> Any:
-    """Inspect's provenance record of one merged shard (`EvalSpec.shards`).
-
-    Inspect defines no merge of its own here; `selection_digest` is ours: the SHA-256 of the
-    JSON list of the shard's sample ids, in dataset order.
-    """
-    from inspect_ai.log import EvalShardEntry
-
-    ids = list(log.eval.dataset.sample_ids or [])
-    stat = path.stat()
-    return EvalShardEntry(
-        shard=path.parent.name, log=path.name, eval_set_id=log.eval.eval_set_id,
-        status=log.status, samples=len(log.samples or []), selected=len(ids),
-        selection_digest=hashlib.sha256(json.dumps(ids).encode()).hexdigest(),
-        started_at=log.stats.started_at, completed_at=log.stats.completed_at,
-        model_usage=log.stats.model_usage, role_usage=log.stats.role_usage,
-        size=stat.st_size, mtime=stat.st_mtime,
-    )  # fmt: skip
-
-
-def _summed(usages: list[dict[str, Any]]) -> dict[str, Any]:
-    total: dict[str, Any] = {}
-    for usage in usages:
-        for model, used in usage.items():
-            total[model] = total[model] + used if model in total else used
-    return total
-
-
-def _recompute_results(log: EvalLog) -> None:
-    """Results from the merged samples' scores, as Inspect computes them after a rescore.
-
-    The statistics read per-sample scores, never these aggregates; when a task's metric
-    cannot be resolved here, the aggregates are dropped rather than left as one shard's.
-    """
-    from inspect_ai.log import EvalResults, recompute_metrics
-
-    try:
-        recompute_metrics(log)
-    except Exception as err:  # e.g. a metric registered only inside the task's module
-        completed = sum(1 for s in log.samples or [] if s.error is None)
-        log.results = EvalResults(total_samples=len(log.samples or []),
-                                  completed_samples=completed, scores=[])  # fmt: skip
-        log.reductions = None
-        dropped = f"{type(err).__name__}: {err}"
-        log.eval.metadata = {**(log.eval.metadata or {}), "stagelens_results_dropped": dropped}
