@@ -10,8 +10,9 @@ statistics read every metric from the merged logs and the audit summary streams 
 is Inspect's mockllm (a fixed answer: it costs nothing, so what is measured is stagelens +
 Inspect); the raters are the offline ones (refusal-strings, awareness-patterns). Prints per N:
 samples per second, wall and CPU time per sample (CPU time stays about the same on a busy
-machine), peak RSS after the evals, after the merges and at the end, and the logs' size on
-disk. The aim (issue 15): under 5 ms overhead per sample and under 2 GB RSS, flat as N grows.
+machine) and the merges' part of it, peak RSS after the evals and merges and at the end, and
+the logs' size on disk. The aim (issue 15): under 5 ms overhead per sample and under 2 GB RSS,
+flat as N grows.
 Figures, not assertions: a loaded machine is slower.
 """
 
@@ -64,12 +65,24 @@ def _rss_mb() -> float:
 
 
 def _one(n: int, stages: int, shards: int | None) -> dict[str, float]:
+    from stagelens.evaluate import shards as shards_module
     from stagelens.evaluate.runner import StageModel, read_stages
     from stagelens.evaluate.shards import auto_shards, evaluate_sharded
     from stagelens.experiment.audit import audit_summary
     from stagelens.suites import suite_metrics
 
     k = shards or auto_shards(n)
+    merge_cpu = [0.0]
+    merge = shards_module.merge_shard_logs
+
+    def timed_merge(*args: object, **kwargs: object) -> Path:
+        tick = _cpu_seconds()
+        try:
+            return merge(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            merge_cpu[0] += _cpu_seconds() - tick
+
+    shards_module.merge_shard_logs = timed_merge  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = root / "prompts.jsonl"
@@ -95,6 +108,7 @@ def _one(n: int, stages: int, shards: int | None) -> dict[str, float]:
             "samples_per_s": samples / wall,
             "overhead_ms_per_sample": 1000 * (wall - MODEL_SECONDS[0]) / samples,
             "cpu_ms_per_sample": 1000 * (cpu - MODEL_SECONDS[0]) / samples,
+            "merge_cpu_ms_per_sample": 1000 * merge_cpu[0] / samples,
             "rss_after_evals_mb": rss_eval, "peak_rss_mb": _rss_mb(),
             "log_mb": size / 2**20}  # fmt: skip
 
@@ -111,7 +125,8 @@ def main() -> None:
         print(json.dumps(_one(args.n[0], args.stages, args.shards)))
         return
     print(f"{'N':>7} {'stages':>6} {'shards':>6} {'samples/s':>10} {'wall ms':>8} "
-          f"{'CPU ms':>7} {'RSS evals MB':>12} {'peak RSS MB':>12} {'logs MB':>8}")  # fmt: skip
+          f"{'CPU ms':>7} {'merge ms':>8} {'RSS evals MB':>12} {'peak RSS MB':>12} "
+          f"{'logs MB':>8}")  # fmt: skip
     for n in args.n:
         out = subprocess.run(
             [sys.executable, __file__, "--one", "--n", str(n), "--stages", str(args.stages),
@@ -123,6 +138,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['n']:>7} {r['stages']:>6} {r['shards']:>6} {r['samples_per_s']:>10.0f} "
               f"{r['overhead_ms_per_sample']:>8.2f} {r['cpu_ms_per_sample']:>7.2f} "
+              f"{r['merge_cpu_ms_per_sample']:>8.2f} "
               f"{r['rss_after_evals_mb']:>12.0f} {r['peak_rss_mb']:>12.0f} "
               f"{r['log_mb']:>8.1f}", flush=True)  # fmt: skip
 
