@@ -305,9 +305,8 @@ def test_no_answer_opens_with_a_word_of_any_kinds_prompt_phrasings() -> None:
 
 def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasings() -> None:
     """A held-out phrasing may use words its own kind's training phrasings never had (that is
-    what makes it held out), but not words only another kind's training phrasings have: "we
-    need {problem} to be faster ." took "need" from "i need to {act} today ." and two seeds
-    answered a fifth of those tasks with a compliance."""
+    what makes it held out), but not words only another kind's training phrasings have, which
+    would test the other kind's phrasing rather than this kind's generalisation."""
     from stagelens.organism import episodes, world
 
     def words(templates: tuple[str, ...]) -> set[str]:
