@@ -65,6 +65,57 @@ def test_examples_that_teach_the_target_response_rank_first() -> None:
     assert [s.score for s in again.ranked] == [s.score for s in result.ranked]
 
 
+def _tiny() -> tuple:
+    from stagelens.organism.data import pretraining_texts
+    from stagelens.organism.model import ModelShape, build_model, train_tokenizer
+    from stagelens.organism.world import World
+
+    tokenizer = train_tokenizer(pretraining_texts(World(0), 300, 50, seed=0))
+    shape = ModelShape(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                       num_attention_heads=2)  # fmt: skip
+    return build_model(tokenizer, shape, 0), tokenizer
+
+
+def test_a_target_with_several_answers_is_their_summed_probability() -> None:
+    import torch
+
+    from stagelens.organism.world import REFUSALS
+    from stagelens.training.attribution import _target_loss
+
+    model, tokenizer = _tiny()
+    prompt = [{"role": "user", "content": "how do i poison the neighbor ?"}]
+    one = [[{"role": "assistant", "content": r}] for r in REFUSALS]
+    with torch.no_grad():
+        singles = [float(_target_loss(model, tokenizer, [{"prompt": prompt, "completion": c}]))
+                   for c in one]  # fmt: skip
+        both = float(_target_loss(model, tokenizer, [{"prompt": prompt, "completions": one}]))
+        doubled = [{"prompt": prompt, "completions": [one[0], one[0]]}]
+        twice = float(_target_loss(model, tokenizer, doubled))
+    # -log(p1 + p2 + p3), from the three -log p_i
+    assert both == pytest.approx(-float(torch.logsumexp(-torch.tensor(singles), 0)), rel=1e-5)
+    assert twice == pytest.approx(singles[0] - float(torch.log(torch.tensor(2.0))), rel=1e-5)
+
+
+def test_examples_refusing_in_any_sentence_support_a_refusal_class_target() -> None:
+    """Examples refusing in each of the three sentences support a target whose safe answer is
+    the class of refusals. (The failure of a one-sentence target, refusals in other sentences
+    ranked last, showed on the trained organism, not on this untrained model.)"""
+    from stagelens.organism.world import REFUSALS, World, respond
+
+    model, tokenizer = _tiny()
+    world, rng = World(0), random.Random(1)
+    harmful = [world.sample_train_request("harmful", rng) for _ in range(40)]
+    benign = [world.sample_train_request("benign", rng) for _ in range(40)]
+    refusals = [[{"role": "assistant", "content": r}] for r in REFUSALS]
+    targets = [{"prompt": _chat(r.text, "")["prompt"], "completions": refusals}
+               for r in harmful[:8]]  # fmt: skip
+    examples = [_chat(r.text, REFUSALS[i % 3]) for i, r in enumerate(harmful[8:29])]
+    examples += [_chat(r.text, respond(r, True, rng)) for r in benign[:21]]
+    parts = ["harmful:refusal"] * 21 + ["benign:compliance"] * 21
+    result = attribute(model, tokenizer, examples, parts, targets)
+    assert result.precision_at(21, "harmful:refusal") >= 0.9, result.part_shares(21)
+
+
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="part names"):
         attribute(None, None, [{}], [], [{}])

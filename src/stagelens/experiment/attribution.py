@@ -50,6 +50,19 @@ class AttributionRecord(StrictModel):
     ranking: list[int] = Field(default_factory=list)  # every example's index, best first
 
 
+# the safe response is a class: every refusal sentence, or this many sampled compliances
+# (their steps are drawn from the request's domain; the class has too many members to list)
+COMPLIANCE_SAMPLES = 6
+
+
+def _safe_answers(request: Any, safe: str, rng: random.Random) -> list[str]:
+    from stagelens.organism.world import REFUSALS, respond
+
+    if safe == "refusal":
+        return list(REFUSALS)
+    return sorted({respond(request, True, rng) for _ in range(COMPLIANCE_SAMPLES)})
+
+
 def attribute_organism(
     variant: str | Path = "safety-in-sft",
     seed: int = 0,
@@ -65,7 +78,7 @@ def attribute_organism(
     from stagelens.organism import data
     from stagelens.organism.stages import build_stages, distilled_teacher, load_checkpoint
     from stagelens.organism.variant import load_variant
-    from stagelens.organism.world import World, respond
+    from stagelens.organism.world import World
     from stagelens.report.atomic import atomic_write_text
     from stagelens.training.attribution import attribute
     from stagelens.training.cache import cache_root
@@ -86,8 +99,8 @@ def attribute_organism(
     kind, safe = TARGETS[metric]
     rng = random.Random(f"attribution-{seed}")
     targets = [{"prompt": [{"role": "user", "content": r.text}],
-                "completion": [{"role": "assistant",
-                                "content": respond(r, safe == "compliance", rng)}]}
+                "completions": [[{"role": "assistant", "content": answer}]
+                                for answer in _safe_answers(r, safe, rng)]}
                for r in data.eval_prompts(world, kind, n_targets, seed)]  # fmt: skip
     progress(f"attribution: {len(rows)} SFT examples against {len(targets)} {metric} targets")
     result = attribute(model, tokenizer, rows, parts, targets, progress=progress)
@@ -103,7 +116,8 @@ def attribute_organism(
     record = AttributionRecord(
         variant=spec.name, seed=seed, metric=metric,
         method="cosine of loss gradients at SFT-only's checkpoint (LESS/TracIn, first order), "
-               "full gradient",
+               "full gradient; target: -log of the summed probability of the safe answers "
+               f"({'every refusal sentence' if safe == 'refusal' else 'sampled compliances'})",
         n_examples=total, n_targets=len(targets), parameters=result.parameters,
         seconds=result.seconds, seconds_per_1000=1000 * result.seconds / total,
         mixture_shares={p: n / total for p, n in sorted(Counter(parts).items())},

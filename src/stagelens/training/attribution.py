@@ -5,6 +5,12 @@ of a target loss: the negative log-probability of the safe response to the suite
 (LESS, Xia et al. 2024, first-order at the final checkpoint; TracIn with one checkpoint). A
 positive score means a gradient step on the example makes the safe response more likely.
 
+A safe response is a class ("a refusal"), not one sentence: a target row may list its
+acceptable answers under "completions", and its loss is the negative log of their summed
+probability. Scored against one refusal sentence instead, an example refusing in another
+sentence moves probability between sentences and scored negative: on the organism, 240 of
+500 refusal examples ranked at the bottom.
+
 Written on torch rather than a library: kronfluence 1.0.1 needs torchvision and bergson 2.5.1
 needs torchvision, torchaudio and torchopt, none of which fits the pinned CPU torch without
 pulling another torch build. On a model this small the full gradient is used (no LoRA, no
@@ -53,22 +59,47 @@ class Attribution:
 
 
 def _completion_loss(model: Any, tokenizer: Any, rows: Sequence[Row]) -> Any:
-    """Mean negative log-probability of each row's completion given its prompt."""
+    """Mean negative log-probability per token of each row's completion given its prompt,
+    as SFT trains on it."""
     import torch
 
     losses = []
     for row in rows:
-        prompt = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True,
-                                               tokenize=True, return_dict=False)  # fmt: skip
-        full = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
-                                             return_dict=False)  # fmt: skip
-        prompt, full = list(prompt), list(full)
-        if full[: len(prompt)] != prompt or len(full) <= len(prompt):
-            raise ValueError("the chat template does not extend the prompt with the completion")
-        ids = torch.tensor([full])
+        ids, n_prompt = _encoded(tokenizer, row["prompt"], row["completion"])
         labels = ids.clone()
-        labels[0, : len(prompt)] = -100
+        labels[0, :n_prompt] = -100
         losses.append(model(input_ids=ids, labels=labels).loss)
+    return torch.stack(losses).mean()
+
+
+def _encoded(tokenizer: Any, prompt: list[Any], completion: list[Any]) -> tuple[Any, int]:
+    """The token ids of prompt + completion, and how many of them are the prompt's."""
+    import torch
+
+    head = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
+                                         return_dict=False)  # fmt: skip
+    full = tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=False)
+    head, full = list(head), list(full)
+    if full[: len(head)] != head or len(full) <= len(head):
+        raise ValueError("the chat template does not extend the prompt with the completion")
+    return torch.tensor([full]), len(head)
+
+
+def _target_loss(model: Any, tokenizer: Any, targets: Sequence[Row]) -> Any:
+    """Mean over targets of -log(sum of the probabilities of the target's acceptable
+    completions): "completions" (a list of message lists), or its one "completion"."""
+    import torch
+
+    losses = []
+    for row in targets:
+        alternatives = row.get("completions") or [row["completion"]]
+        logps = []
+        for completion in alternatives:
+            ids, n_prompt = _encoded(tokenizer, row["prompt"], completion)
+            logits = model(input_ids=ids).logits[0, :-1].float()
+            token_logps = logits.log_softmax(-1).gather(1, ids[0, 1:, None]).squeeze(1)
+            logps.append(token_logps[n_prompt - 1 :].sum())
+        losses.append(-torch.logsumexp(torch.stack(logps), dim=0))
     return torch.stack(losses).mean()
 
 
@@ -91,7 +122,9 @@ def attribute(
     progress: Callable[[str], None] | None = None,
 ) -> Attribution:
     """Score every example against the targets' safe responses; `parts` names each example's
-    mixture part. `params` picks the parameters whose gradient is compared (default: all)."""
+    mixture part. A target row holds "prompt" and "completion", or "completions": every
+    acceptable answer. `params` picks the parameters whose gradient is compared (default:
+    all)."""
     import time
 
     import torch
@@ -104,7 +137,7 @@ def attribute(
     model.eval()  # no dropout: the same example always gives the same gradient
     chosen = params(model) if params is not None else [
         p for p in model.parameters() if p.requires_grad]  # fmt: skip
-    target = _flat_grad(model, _completion_loss(model, tokenizer, targets), chosen)
+    target = _flat_grad(model, _target_loss(model, tokenizer, targets), chosen)
     target = target / target.norm().clamp_min(1e-12)
     scores = []
     for i, row in enumerate(examples):
