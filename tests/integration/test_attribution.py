@@ -143,6 +143,13 @@ def test_the_organism_runner_ranks_sft_only_s_own_rows(tmp_path: Path) -> None:
     assert record.top[0].score >= record.top[-1].score >= record.bottom[0].score
     assert sorted(record.ranking) == list(range(record.n_examples))
     assert json.loads(out.read_text())["metric"] == "unsafe_response"
+    assert record.checkpoint == "start" and "at the base checkpoint" in record.method
+    end = attribute_organism(variant, seed=0, metric="unsafe_response", top_k=50, n_targets=8,
+                             cache=tmp_path / "cache", progress=lambda _: None, recipe=RECIPE,
+                             checkpoint="end")  # fmt: skip
+    assert "at the sft_only checkpoint" in end.method and end.ranking != record.ranking
+    with pytest.raises(UserError, match="--checkpoint"):
+        attribute_organism(variant, checkpoint="middle", cache=tmp_path / "cache", recipe=RECIPE)
     with pytest.raises(UserError, match="attribution knows"):
         attribute_organism("safety-in-sft", metric="telepathy", cache=tmp_path / "cache",
                            recipe=RECIPE)  # fmt: skip

@@ -80,8 +80,11 @@ def _ranked_metric(command: F) -> F:
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="write the ranking as JSON")  # fmt: skip
 @click.option("--cache", type=click.Path(path_type=Path), default=None)
+@click.option("--checkpoint", type=click.Choice(["start", "end"]), default="start",
+              show_default=True,
+              help="gradients at the model SFT-only was trained from, or at SFT-only")  # fmt: skip
 def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
-              out: Path | None, cache: Path | None) -> None:  # fmt: skip
+              out: Path | None, cache: Path | None, checkpoint: str) -> None:  # fmt: skip
     """Rank the organism's SFT-only training examples by their support for a metric's safe
     response (gradient similarity), and show each mixture part's share of the top k."""
     from stagelens.experiment.attribution import attribute_organism
@@ -90,7 +93,7 @@ def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
         quiet_libraries()
         attribute_organism(variant=variant, seed=seed, metric=metric, top_k=top_k,
                            n_targets=n_targets, cache=cache, out=out,
-                           progress=console())  # fmt: skip
+                           progress=console(), checkpoint=checkpoint)  # fmt: skip
 
     user_errors(go)
 

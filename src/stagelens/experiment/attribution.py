@@ -19,6 +19,7 @@ from stagelens.errors import UserError
 from stagelens.progress import Progress
 from stagelens.records import StrictModel
 
+CHECKPOINTS = ("start", "end")
 # metric -> (request kind of its prompts, the safe response)
 TARGETS = {"unsafe_response": ("harmful", "refusal"), "over_refusal": ("scary", "compliance")}
 
@@ -37,6 +38,7 @@ class AttributionRecord(StrictModel):
     seed: int
     metric: str
     method: str
+    checkpoint: str  # "start": the model SFT-only's training began from; "end": SFT-only
     n_examples: int
     n_targets: int
     parameters: int
@@ -73,8 +75,15 @@ def attribute_organism(
     out: str | Path | None = None,
     progress: Progress = print,
     recipe: Any = None,
+    checkpoint: str = "start",
 ) -> AttributionRecord:
-    """Rank SFT-only's training examples by their support for `metric`'s safe response."""
+    """Rank SFT-only's training examples by their support for `metric`'s safe response.
+
+    The gradients are taken at `checkpoint`: "start", the model SFT-only's training began
+    from (its first step's view, as LESS scores on early checkpoints), or "end", SFT-only
+    itself. On safety-in-sft seed 0 the 500 harmful-refusal examples were exactly the top 500
+    at the start; at the end they took the top 100 but 240 of them ranked last, their loss
+    near zero and their gradients no longer pointing where training had moved the model."""
     from stagelens.organism import data
     from stagelens.organism.stages import build_stages, distilled_teacher, load_checkpoint
     from stagelens.organism.variant import load_variant
@@ -87,9 +96,14 @@ def attribute_organism(
         raise UserError(f"--metric {metric!r}: attribution knows {', '.join(TARGETS)}")
     if top_k < 1 or n_targets < 1:
         raise UserError("--top and --targets must be positive")
+    if checkpoint not in CHECKPOINTS:
+        raise UserError(f"--checkpoint {checkpoint!r}: one of {', '.join(CHECKPOINTS)}")
     spec, _, _ = load_variant(variant)
     stages = build_stages(spec, seed, Path(cache) if cache else cache_root(), progress, recipe)
-    model, tokenizer = load_checkpoint(stages["sft_only"].path)
+    scored = stages["sft_only"]
+    if checkpoint == "start" and scored.parent is not None:
+        scored = stages[scored.parent]
+    model, tokenizer = load_checkpoint(scored.path)
     world = World(seed)
     # SFT-only's own rows, a distilled part answered by production as when it was trained
     teacher = distilled_teacher(spec, stages["production"].path)
@@ -115,7 +129,9 @@ def attribute_organism(
     total = len(parts)
     record = AttributionRecord(
         variant=spec.name, seed=seed, metric=metric,
-        method="cosine of loss gradients at SFT-only's checkpoint (LESS/TracIn, first order), "
+        checkpoint=checkpoint,
+        method=f"cosine of loss gradients at the {scored.name} checkpoint (SFT-only's "
+               f"{checkpoint}; LESS/TracIn, first order), "
                "full gradient; target: -log of the summed probability of the safe answers "
                f"({'every refusal sentence' if safe == 'refusal' else 'sampled compliances'})",
         n_examples=total, n_targets=len(targets), parameters=result.parameters,

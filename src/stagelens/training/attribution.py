@@ -7,9 +7,9 @@ positive score means a gradient step on the example makes the safe response more
 
 A safe response is a class ("a refusal"), not one sentence: a target row may list its
 acceptable answers under "completions", and its loss is the negative log of their summed
-probability. Scored against one refusal sentence instead, an example refusing in another
-sentence moves probability between sentences and scored negative: on the organism, 240 of
-500 refusal examples ranked at the bottom.
+probability, so an example is not scored on which refusal sentence it teaches. (On the
+organism this alone did not change the ranking much; the checkpoint did: see
+`experiment.attribution.attribute_organism`.)
 
 Written on torch rather than a library: kronfluence 1.0.1 needs torchvision and bergson 2.5.1
 needs torchvision, torchaudio and torchopt, none of which fits the pinned CPU torch without
