@@ -82,8 +82,8 @@ def attribute_organism(
     The gradients are taken at `checkpoint`: "start", the model SFT-only's training began
     from (its first step's view, as LESS scores on early checkpoints), or "end", SFT-only
     itself. On safety-in-sft seed 0 the 500 harmful-refusal examples were exactly the top 500
-    at the start; at the end they took the top 100 but 240 of them ranked last, their loss
-    near zero and their gradients no longer pointing where training had moved the model."""
+    at the start; at the end they took the top 100 but 223 of them ranked in the bottom 800
+    (examples SFT has fitted, whose gradients no longer say what they taught)."""
     from stagelens.organism import data
     from stagelens.organism.stages import build_stages, distilled_teacher, load_checkpoint
     from stagelens.organism.variant import load_variant
