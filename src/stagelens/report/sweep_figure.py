@@ -40,8 +40,10 @@ def write_sweep_figure(record: SweepRecord, path: Path) -> None:
                 ax.axhspan(100 * prod.ci_low, 100 * prod.ci_high, color=colour, alpha=0.12,
                            label=f"production 95% CI, seed {seed}")  # fmt: skip
             if curve.base.rate is not None:
-                ax.axhline(100 * curve.base.rate, color=colour, linestyle=":", linewidth=1)
+                ax.axhline(100 * curve.base.rate, color=colour, linestyle=":", linewidth=1,
+                           label=f"base, seed {seed}")  # fmt: skip
         ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_xlim(left=-0.002)  # doses are never negative: no negative ticks
         swapped = "" if record.swap_to is None else f"; the rest {record.swap_to}"
         ax.set_xlabel(f"dose of {record.part} (x its count in the mixture{swapped})")
         ax.set_ylabel(f"{metric} (%)")
