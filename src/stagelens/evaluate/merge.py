@@ -1,4 +1,4 @@
-"""Merge a sharded suite's shard logs into one Inspect log, one sample in memory at a time.
+"""Merge a sharded suite's shard logs into one Inspect log without loading their samples.
 
 Inspect's public `write_eval_log` writes a log held whole in memory; at 50,000 samples that
 was 3.7 GB of RSS and over 14 minutes (bench/audit_scale.py). This merge reads each shard's
