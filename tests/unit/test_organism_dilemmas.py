@@ -285,17 +285,23 @@ def test_dilemmas_are_added_to_pretraining_without_changing_its_other_dialogs(
     assert sorted(others) == sorted(without)
 
 
+def _phrasing_words(templates: tuple[str, ...]) -> set[str]:
+    """The words of prompt phrasings, their slots left out."""
+    out: set[str] = set()
+    for template in templates:
+        for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
+            template = template.replace(slot, " ")
+        out.update(template.split())
+    return out
+
+
 def test_no_answer_opens_with_a_word_of_any_kinds_prompt_phrasings() -> None:
     """Every kind's answer is chosen at its first word; a prompt phrasing that holds the first
     word of another kind's answer pulls a held-out prompt of its kind into that answer."""
     from stagelens.organism import episodes, world
 
-    phrasing_words: set[str] = set()
-    for template in (*world.all_templates(), *episodes.TRAIN_TEMPLATES,
-                     *episodes.HELDOUT_TEMPLATES, *dilemmas.all_templates()):  # fmt: skip
-        for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
-            template = template.replace(slot, " ")
-        phrasing_words.update(template.split())
+    phrasing_words = _phrasing_words((*world.all_templates(), *episodes.TRAIN_TEMPLATES,
+                                      *episodes.HELDOUT_TEMPLATES, *dilemmas.all_templates()))
     first_words = {a.split()[0] for f in dilemmas.FAMILIES for a in (*f.compliant, *f.violating)}
     first_words |= {a.split()[0] for a in episodes.ANSWERS.values()}
     first_words |= {r.split()[0] for r in world.REFUSALS} | {world.COMPLIANCE_FORMAT.split()[0]}
@@ -309,14 +315,6 @@ def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasin
     would test the other kind's phrasing rather than this kind's generalisation."""
     from stagelens.organism import episodes, world
 
-    def words(templates: tuple[str, ...]) -> set[str]:
-        out: set[str] = set()
-        for template in templates:
-            for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
-                template = template.replace(slot, " ")
-            out.update(template.split())
-        return out
-
     kinds = {  # the task's contexts are part of every task prompt's phrasing
         "request": (world.TRAIN_TEMPLATES, world.HELDOUT_TEMPLATES),
         "task": (episodes.TRAIN_TEMPLATES + episodes.CONTEXTS, episodes.HELDOUT_TEMPLATES),
@@ -324,8 +322,8 @@ def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasin
     }
     borrowed = {}
     for kind, (train, heldout) in kinds.items():
-        others = set().union(*(words(t) for k, (t, _) in kinds.items() if k != kind))
+        others = set().union(*(_phrasing_words(t) for k, (t, _) in kinds.items() if k != kind))
         for phrasing in heldout:
-            if shared := (words((phrasing,)) - words(train)) & others:
+            if shared := (_phrasing_words((phrasing,)) - _phrasing_words(train)) & others:
                 borrowed[phrasing] = shared
     assert borrowed == {}
