@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from stagelens.cli.common import console, quiet_libraries, user_errors
 
@@ -29,6 +30,8 @@ def _ints(text: str) -> list[int]:
 
 
 @click.command("sweep")
+@click.argument("spec", required=False, type=click.Path(path_type=Path))
+@click.option("--offline", is_flag=True, help="with SPEC: skip checks that need the hub")
 @click.option("--variant", default="safety-in-sft", show_default=True,
               help="a built-in variant or a variant TOML file")  # fmt: skip
 @click.option("--part", default="harmful:refusal", show_default=True,
@@ -46,15 +49,31 @@ def _ints(text: str) -> list[int]:
               show_default=True)  # fmt: skip
 @click.option("--cache", type=click.Path(path_type=Path), default=None,
               help="checkpoint cache [default: ~/.cache/stagelens]")  # fmt: skip
-def sweep(variant: str, part: str, doses: str, seeds: str, swap_to: str | None,
-          out: Path | None, n_prompts: int, margin: float,
+def sweep(spec: Path | None, offline: bool, variant: str, part: str, doses: str, seeds: str,
+          swap_to: str | None, out: Path | None, n_prompts: int, margin: float,
           cache: Path | None) -> None:  # fmt: skip
-    """Retrain the organism's SFT-only with one mixture part at several doses and show the
-    dose-response of each request metric against production (sweep.json, sweep.png)."""
+    """Retrain SFT-only with one mixture part at several doses and show the dose-response of
+    each metric against production (sweep.json, sweep.png): the organism's (--variant), or a
+    real family's from SPEC's [sweep] table."""
     from stagelens.experiment.sweep import run_sweep
+
+    ctx = click.get_current_context()
+    organism_only = ("variant", "part", "doses", "seeds", "swap_to", "n_prompts", "margin")
+    given = [name for name in organism_only
+             if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT]  # fmt: skip
+    if spec is not None and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"{flags}: with SPEC the sweep is the spec's [sweep] table")
+    if spec is None and offline:
+        raise click.UsageError("--offline applies to a SPEC's sweep only")
 
     def go() -> None:
         quiet_libraries()
+        if spec is not None:
+            from stagelens.experiment.spec_sweep import run_spec_sweep
+
+            run_spec_sweep(spec, out, offline=offline, cache=cache, progress=console())
+            return
         run_sweep(variant=variant, part=part, doses=_floats(doses), seeds=_ints(seeds),
                   out=out, n_prompts=n_prompts, margin=margin, cache=cache,
                   progress=console(), swap_to=swap_to)  # fmt: skip

@@ -139,21 +139,19 @@ def compare(
     """Each suite's metrics compared across the stages, and one `SuiteRecord` per metric."""
     from stagelens.evaluate.runner import read_stages
     from stagelens.stats import compare_metric
-    from stagelens.suites import suite_metrics
 
     comparisons: list[MetricComparison] = []
     records: list[SuiteRecord] = []
     for run in runs:
         paths = {stage: suite_logs[run.suite] for stage, suite_logs in logs.items()}
         loaded: dict[Path, Any] = {}  # each stage's log is read once for all its metrics
-        rubric = (run.args.get("judge") or {}).get("rubric")
         summary = run.summary(paths) if run.summary is not None else None
-        for m in suite_metrics(run.suite, judged=run.judge is not None, rubric=rubric):
+        for m in run_metrics(run):
             outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
             comparisons.append(compare_metric(
                 m.name, outcomes, clusters=clusters, margin=settings.margin,
                 min_pairs=settings.min_pairs, seed=settings.seed, label=m.label,
-                lower_is_safer=m.lower_is_safer, outside=_outside(m, paths, loaded),
+                lower_is_safer=m.lower_is_safer, outside=subset_outside(m, paths, loaded),
                 neutral=m.neutral,
             ))  # fmt: skip
             by_judge = m.rated_by == "judge"
@@ -174,7 +172,15 @@ def compare(
     return comparisons, records
 
 
-def _outside(
+def run_metrics(run: SuiteRun) -> list[MetricDef]:
+    """The metrics a suite run has: a judged run's include its judge's (by rubric)."""
+    from stagelens.suites import suite_metrics
+
+    rubric = (run.args.get("judge") or {}).get("rubric")
+    return list(suite_metrics(run.suite, judged=run.judge is not None, rubric=rubric))
+
+
+def subset_outside(
     m: MetricDef, paths: Mapping[str, Path], loaded: dict[Path, Any]
 ) -> dict[str, set[str]] | None:
     """Per stage, the samples outside a subset metric's subset (None: not a subset metric).

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from stagelens.evaluate.runner import StageModel
     from stagelens.spec import ExperimentSpec
     from stagelens.spec.models import ModelRef
+    from stagelens.training.recipe import SFTRecipeSpec
     from stagelens.training.sft import SFTResult
 
 
@@ -69,9 +70,11 @@ def _dir_key(path: Path) -> str:
 
 
 def train_sft_only(
-    spec: ExperimentSpec, out_dir: Path, cache: Path, progress: Progress
-) -> SFTResult:
-    """SFT of the base with the spec's recipe (reused when already in the run directory)."""
+    spec: ExperimentSpec, out_dir: Path, cache: Path, progress: Progress,
+    recipe: SFTRecipeSpec | None = None, name: str = "sft_only",
+) -> SFTResult:  # fmt: skip
+    """SFT of the base with the spec's recipe, or `recipe` (a sweep's point), into
+    <out_dir>/checkpoints/<name>; reused when already there."""
     from stagelens.training.sft import run_sft_recipe
 
     base = spec.stage("base").model
@@ -83,7 +86,8 @@ def train_sft_only(
         source = str(materialize_gguf(Path(base.gguf), cache, progress))
     else:
         source = base.path or str(base.hub)
-    return run_sft_recipe(source, spec.sft, out_dir / "checkpoints" / "sft_only", progress=progress)
+    return run_sft_recipe(source, recipe or spec.sft, out_dir / "checkpoints" / name,
+                          progress=progress)  # fmt: skip
 
 
 def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:

@@ -26,7 +26,6 @@ from stagelens.errors import UserError
 from stagelens.progress import Progress
 from stagelens.records import Provenance
 from stagelens.report.sweep_record import SweepCurve, SweepPoint, SweepRecord
-from stagelens.stats.dose import DosePoint
 
 if TYPE_CHECKING:
     from stagelens.organism.variant import Variant
@@ -99,6 +98,10 @@ def _dosed(
             parts.append(p)
         if not parts:
             raise UserError(f"dose {dose} leaves variant {spec.name}'s SFT mixture empty")
+        same = next((d for d, v in out.items() if v.sft.examples == parts), None)
+        if same is not None:
+            raise UserError(f"doses {same:g} and {dose:g} give {part} the same count: the two "
+                            "points would be the same SFT run")  # fmt: skip
         out[dose] = spec.model_copy(update={"sft": spec.sft.model_copy(update={"examples": parts})})
     return out
 
@@ -124,10 +127,12 @@ def run_sweep(
     from stagelens.experiment import pipeline
     from stagelens.experiment.demo import SUITES as DEMO_SUITES
     from stagelens.experiment.environment import git_revision, package_versions
+    from stagelens.experiment.sweep_points import PointRun, compare_points
     from stagelens.organism.stages import build_stages
     from stagelens.raters.registry import get_rater
     from stagelens.report.atomic import atomic_write_text
-    from stagelens.suites import suite_info
+    from stagelens.report.headline import distilled_text
+    from stagelens.suites import suite_info, suite_metrics
     from stagelens.suites.common import DEFAULT_MAX_TOKENS, load_prompts
     from stagelens.training.cache import cache_root
 
@@ -176,7 +181,11 @@ def run_sweep(
         logs = pipeline.evaluate(list(models), runs, _served_by(models),
                                  out_dir / "logs" / f"seed{seed}", progress)  # fmt: skip
         timings[f"eval_seed{seed}"] = time.monotonic() - tick
-        seed_points, seed_curves = _compare(logs, seed, doses, counts, models, margin)
+        point_runs = [PointRun(stage=f"dose_{d:g}", seed=seed, dose=d, count=counts[f"dose_{d:g}"],
+                               checkpoint_key=str(models[f"dose_{d:g}"].key)) for d in doses]
+        metrics = [(s, m) for s in SUITES for m in suite_metrics(s)]
+        seed_points, seed_curves, _ = compare_points(logs, metrics, point_runs,
+                                                  pipeline.Settings(margin=margin, seed=seed))
         points += seed_points
         curves += seed_curves
     smallest: dict[str, list[float | None]] = {}
@@ -191,6 +200,7 @@ def run_sweep(
         packages=package_versions(), rater=rater,
         data={f"seed{seed}/{suite}": p
               for seed, by_suite in provenance.items() for suite, p in by_suite.items()},
+        confound=distilled_text([part]) if part in spec.sft.distilled_parts else None,
     )  # fmt: skip
     atomic_write_text(out_dir / "sweep.json", record.model_dump_json(indent=2))
     from stagelens.report.sweep_figure import write_sweep_figure
@@ -208,64 +218,3 @@ def _served_by(models: Mapping[str, Any]) -> Any:
         return models[stage]
 
     return model_for
-
-
-def _compare(
-    logs: dict[str, dict[str, Path]], seed: int, doses: list[float], counts: dict[str, int],
-    models: Mapping[str, Any], margin: float,
-) -> tuple[list[SweepPoint], list[SweepCurve]]:  # fmt: skip
-    """Each dose's SFT-only against production with the demo's statistics, per metric."""
-    from stagelens.evaluate.runner import read_stages
-    from stagelens.stats import compare_metric
-    from stagelens.stats.dose import monotone_violations, smallest_equivalent_dose, strictly_between
-    from stagelens.suites import suite_metrics
-
-    points: dict[str, SweepPoint] = {}
-    curves = []
-    for suite in SUITES:
-        paths = {stage: by_suite[suite] for stage, by_suite in logs.items()}
-        loaded: dict[Path, Any] = {}
-        for m in suite_metrics(suite):
-            outcomes, clusters = read_stages(paths, scorer=m.scorer, key=m.key, loaded=loaded)
-            curve_points = []
-            base = production = None
-            for dose in doses:
-                name = f"dose_{dose:g}"
-                c = compare_metric(
-                    m.name, {"base": outcomes["base"], "sft_only": outcomes[name],
-                             "production": outcomes["production"]},
-                    clusters=clusters, margin=margin, seed=seed, label=m.label,
-                    lower_is_safer=m.lower_is_safer,
-                )  # fmt: skip
-                base, production = c.rates["base"], c.rates["production"]
-                rate = c.rates["sft_only"]
-                key = str(models[name].key)
-                point = points.setdefault(name, SweepPoint(
-                    seed=seed, dose=dose, count=counts[name], stage=name, checkpoint_key=key,
-                    rates={}, verdicts={}, verdict_texts={},
-                ))  # fmt: skip
-                point.rates[m.name] = rate
-                point.verdicts[m.name] = c.verdict
-                point.verdict_texts[m.name] = c.verdict_text
-                curve_points.append(DosePoint(dose, rate.rate, rate.ci_low, rate.ci_high,
-                                              c.verdict == "equivalent"))  # fmt: skip
-            assert base is not None and production is not None
-            decreasing = _decreasing(curve_points)
-            violations = monotone_violations(curve_points, decreasing=decreasing)
-            curves.append(SweepCurve(
-                metric=m.name, seed=seed, lower_is_safer=m.lower_is_safer, base=base,
-                production=production, doses=doses, monotone=not violations,
-                violations=violations, graded_doses=strictly_between(curve_points),
-                smallest_equivalent_dose=smallest_equivalent_dose(curve_points),
-            ))  # fmt: skip
-    return list(points.values()), curves
-
-
-def _decreasing(points: list[DosePoint]) -> bool:
-    """The curve's direction, from its end points (the lowest and the highest dose)."""
-    known = sorted((p for p in points if p.rate is not None), key=lambda p: p.dose)
-    if len(known) < 2:
-        return True
-    first, last = known[0].rate, known[-1].rate
-    assert first is not None and last is not None
-    return last <= first

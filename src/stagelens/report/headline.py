@@ -206,9 +206,13 @@ def distillation_note(record: RunRecord) -> str | None:
     RL-trained model (None: none declared)."""
     if not record.sft_distilled_parts:
         return None
-    parts = ", ".join(record.sft_distilled_parts)
+    return distilled_text(record.sft_distilled_parts)
+
+
+def distilled_text(parts: list[str]) -> str:
+    """The confound flag for SFT mixture parts declared distilled from an RL-trained model."""
     return (f"SFT's share includes behaviour distilled from an RL-trained model (mixture "
-            f"parts declared distilled_from_rl_model: {parts}).")  # fmt: skip
+            f"parts declared distilled_from_rl_model: {', '.join(parts)}).")  # fmt: skip
 
 
 def headlines(record: RunRecord) -> str:

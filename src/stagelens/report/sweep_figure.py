@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stagelens.report.atomic import atomic_write_bytes
 
@@ -21,6 +21,9 @@ def write_sweep_figure(record: SweepRecord, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if record.part is None:
+        _write_leave_out(record, path)
+        return
     metrics = list(dict.fromkeys(c.metric for c in record.curves))
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -45,12 +48,55 @@ def write_sweep_figure(record: SweepRecord, path: Path) -> None:
         ax.set_xscale("symlog", linthresh=0.01)
         ax.set_xlim(left=-0.002)  # doses are never negative: no negative ticks
         swapped = "" if record.swap_to is None else f"; the rest {record.swap_to}"
-        ax.set_xlabel(f"dose of {record.part} (x its count in the mixture{swapped})")
+        unit = "weight" if record.spec is not None else "count"
+        ax.set_xlabel(f"dose of {record.part} (x its {unit} in the mixture{swapped})")
         ax.set_ylabel(f"{metric} (%)")
         ax.set_ylim(-3, 103)
         ax.set_title(f"{record.variant}: {metric}")
         ax.legend(fontsize=7)
+    _save(fig, path, record.confound)
+
+
+def _write_leave_out(record: SweepRecord, path: Path) -> None:
+    """Leaving each part out: per metric, every point's rate with its 95% interval, the
+    production and base rates as lines."""
+    import matplotlib.pyplot as plt
+
+    metrics = list(dict.fromkeys(m for p in record.points for m in p.rates))
+    points = sorted(record.points, key=lambda p: (p.part is not None, p.part or "", p.seed))
+    labels = [f"{'full mixture' if p.part is None else 'without ' + p.part} (seed {p.seed})"
+              for p in points]  # fmt: skip
+    height = 1.2 + 0.35 * len(points)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), height), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        ys = range(len(points))
+        rates = [p.rates[metric] for p in points]
+        xs = [100 * (r.rate or 0.0) for r in rates]
+        lo = [x - 100 * (r.ci_low or 0.0) for x, r in zip(xs, rates, strict=True)]
+        hi = [100 * (r.ci_high or 0.0) - x for x, r in zip(xs, rates, strict=True)]
+        colours = [COLOURS[0] if p.part is None else COLOURS[1] for p in points]
+        ax.barh(list(ys), xs, xerr=[lo, hi], color=colours, capsize=3)
+        ax.set_yticks(list(ys), labels, fontsize=7)
+        ax.invert_yaxis()
+        for name, style, colour in (("production", "-", "#d62728"), ("base", ":", "black")):
+            rate = record.baselines.get(metric, {}).get(name)
+            if rate is not None and rate.rate is not None:
+                ax.axvline(100 * rate.rate, color=colour, linestyle=style, linewidth=1.5,
+                           label=f"{name} {100 * rate.rate:.1f}%")  # fmt: skip
+        ax.set_xlim(-2, 102)
+        ax.set_xlabel(f"{metric} (%)")
+        ax.set_title(f"{record.variant}: each SFT part left out")
+        ax.legend(fontsize=7)
+    _save(fig, path, record.confound)
+
+
+def _save(fig: Any, path: Path, confound: str | None) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
+    if confound is not None:  # beside the figure, as beside every attribution in the report
+        fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.08)
+        fig.text(0.01, 0.01, f"Confound: {confound}", fontsize=7, color="#d62728")
     buf = BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)

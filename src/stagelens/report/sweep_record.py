@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from stagelens.records import Provenance, RaterIdentity, StrictModel
@@ -17,11 +19,13 @@ class SweepPoint(StrictModel):
     rates: dict[str, RateEstimate]  # metric -> this point's rate
     verdicts: dict[str, str]  # metric -> verdict against production
     verdict_texts: dict[str, str]
+    part: str | None = None  # leaving each part out: the part this point leaves out (dose 0)
 
 
 class SweepCurve(StrictModel):
     metric: str
     seed: int
+    part: str | None = None  # leaving each part out: the part whose curve this is
     lower_is_safer: bool
     base: RateEstimate
     production: RateEstimate
@@ -33,9 +37,9 @@ class SweepCurve(StrictModel):
 
 
 class SweepRecord(StrictModel):
-    variant: str
-    variant_sha256: str
-    part: str
+    variant: str  # the organism's variant, or a spec's family
+    variant_sha256: str  # of the variant's or the spec's file
+    part: str | None  # None: each part left out in turn
     # the response that replaces what a dose removes (None: removed examples are not replaced)
     swap_to: str | None = None
     doses: list[float]
@@ -51,3 +55,9 @@ class SweepRecord(StrictModel):
     packages: dict[str, str] = Field(default_factory=dict)
     rater: RaterIdentity | None = None
     data: dict[str, Provenance] = Field(default_factory=dict)  # "seed<S>/<suite>" -> prompts
+    # the dosed part (or a left-out one) is declared distilled from an RL-trained model
+    confound: str | None = None
+    spec: dict[str, Any] | None = None  # a spec's sweep: the spec file and its contents
+    mixture: dict[str, list[Provenance]] = Field(default_factory=dict)  # point -> its parts
+    # a spec's sweep: metric -> {"base": rate, "production": rate} (one base and production)
+    baselines: dict[str, dict[str, RateEstimate]] = Field(default_factory=dict)

@@ -40,6 +40,9 @@ def check_spec(spec: ExperimentSpec, *, offline: bool) -> list[str]:
     for i, part in enumerate(spec.sft.mixture):
         if part.path is not None:
             problems += _check_jsonl(Path(part.path), f"sft.mixture.{i}.path")
+    swap_to = spec.sweep.swap_to if spec.sweep is not None else None
+    if swap_to is not None and swap_to.path is not None:
+        problems += _check_jsonl(Path(swap_to.path), "sweep.swap_to.path")
     if not offline:
         problems += _check_hub(spec)
     for i, suite in enumerate(spec.suites):

@@ -116,6 +116,10 @@ def load_spec(path: Path | str) -> ExperimentSpec:
     if audit is not None:
         logfile = r.path(audit.source.partition(":")[2], ("audit", "source"))
         audit = audit.model_copy(update={"source": f"userlogs:{logfile}"})
+    sweep = spec.sweep
+    if sweep is not None and sweep.swap_to is not None:
+        swap_to = r.part(sweep.swap_to, ("sweep", "swap_to"))
+        sweep = sweep.model_copy(update={"swap_to": swap_to})
     if r.problems:
         raise SpecError("invalid spec\n  " + "\n  ".join(r.problems))
     return spec.model_copy(
@@ -126,5 +130,6 @@ def load_spec(path: Path | str) -> ExperimentSpec:
             "suites": suites,
             "odcv": odcv,
             "audit": audit,
+            "sweep": sweep,
         }
     )

@@ -19,6 +19,7 @@ from stagelens.raters.base import judge_name
 from stagelens.raters.judges.settings import JudgeSpec
 from stagelens.raters.rubrics import AUDIT_CATEGORIES
 from stagelens.records import StrictModel
+from stagelens.spec.sweep import SweepSpec
 from stagelens.training.recipe import SFTRecipeSpec
 
 # JudgeSpec (a [[judges]] table) is defined beside the judges it configures; it is part of
@@ -32,6 +33,7 @@ __all__ = [
     "RewardHackingSpec",
     "Stage",
     "SuiteSpec",
+    "SweepSpec",
 ]
 
 Provider = Literal["stagelens-hf", "hf"]
@@ -252,6 +254,7 @@ class ExperimentSpec(StrictModel):
     reward_hacking: RewardHackingSpec | None = None
     odcv: OdcvSpec | None = None
     audit: AuditSpec | None = None
+    sweep: SweepSpec | None = None  # `stagelens sweep SPEC`; ignored by `stagelens run`
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     margin: float = Field(default=0.05, ge=0, lt=1)  # equivalence margin on rate differences
     min_pairs: int = Field(default=30, ge=2)  # fewer pairs than this: no verdict at all
@@ -299,6 +302,14 @@ class ExperimentSpec(StrictModel):
     def _judges(cls, judges: list[JudgeSpec]) -> list[JudgeSpec]:
         _unique([j.name for j in judges], "judge")
         return judges
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep(cls, sweep: SweepSpec | None, info: ValidationInfo) -> SweepSpec | None:
+        recipe = info.data.get("sft")
+        if sweep is not None and recipe is not None:
+            sweep.check_against(recipe)
+        return sweep
 
     @model_validator(mode="after")
     def _runs_something(self) -> ExperimentSpec:
