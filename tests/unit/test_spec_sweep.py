@@ -151,7 +151,7 @@ def test_the_command_refuses_organism_options_with_a_spec_and_writes_nothing(
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["sweep", str(spec_path), "--part", "chat",
                                        "--out", str(out)])  # fmt: skip
-    assert result.exit_code == 2 and "--part: with SPEC" in result.output
+    assert result.exit_code == 2 and "--part: the organism's option" in result.output
     bad = _spec(tmp_path, '[sweep]\npart = "safety"\ndoses = [0, -1]\n')
     result = CliRunner().invoke(main, ["sweep", str(bad), "--offline", "--out", str(out)])
     assert result.exit_code != 0 and "non-negative" in result.output

@@ -57,15 +57,8 @@ def sweep(spec: Path | None, offline: bool, variant: str, part: str, doses: str,
     real family's from SPEC's [sweep] table."""
     from stagelens.experiment.sweep import run_sweep
 
-    ctx = click.get_current_context()
-    organism_only = ("variant", "part", "doses", "seeds", "swap_to", "n_prompts", "margin")
-    given = [name for name in organism_only
-             if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT]  # fmt: skip
-    if spec is not None and given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        raise click.UsageError(f"{flags}: with SPEC the sweep is the spec's [sweep] table")
-    if spec is None and offline:
-        raise click.UsageError("--offline applies to a SPEC's sweep only")
+    _spec_excludes(spec, ("variant", "part", "doses", "seeds", "swap_to", "n_prompts", "margin"),
+                   offline, "--offline")  # fmt: skip
 
     def go() -> None:
         quiet_libraries()
@@ -81,6 +74,19 @@ def sweep(spec: Path | None, offline: bool, variant: str, part: str, doses: str,
     user_errors(go)
 
 
+def _spec_excludes(spec: Path | None, organism_only: tuple[str, ...], spec_only: bool,
+                   spec_flags: str) -> None:  # fmt: skip
+    """Usage errors for options of the organism's form given with SPEC, and the reverse."""
+    ctx = click.get_current_context()
+    given = [name for name in organism_only
+             if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT]  # fmt: skip
+    if spec is not None and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"{flags}: the organism's option; with SPEC the spec says it")
+    if spec is None and spec_only:
+        raise click.UsageError(f"{spec_flags}: only with SPEC")
+
+
 def _ranked_metric(command: F) -> F:
     """The options naming what attribution ranks examples for: variant, seed and metric."""
     command = click.option("--metric", type=click.Choice(["unsafe_response", "over_refusal"]),
@@ -91,6 +97,11 @@ def _ranked_metric(command: F) -> F:
 
 
 @click.command("attribute")
+@click.argument("spec", required=False, type=click.Path(path_type=Path))
+@click.option("--offline", is_flag=True, help="with SPEC: skip checks that need the hub")
+@click.option("--target-file", type=click.Path(path_type=Path), default=None,
+              help="with SPEC: JSONL of {prompt, completion(s)}: the safe answers to rank for "
+                   "[default for unsafe_response: the suite's prompts with refusals]")  # fmt: skip
 @_ranked_metric
 @click.option("--top", "top_k", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--targets", "n_targets", type=click.IntRange(min=1), default=64,
@@ -102,14 +113,26 @@ def _ranked_metric(command: F) -> F:
 @click.option("--checkpoint", type=click.Choice(["start", "end"]), default="start",
               show_default=True,
               help="gradients at the model SFT-only was trained from, or at SFT-only")  # fmt: skip
-def attribute(variant: str, seed: int, metric: str, top_k: int, n_targets: int,
-              out: Path | None, cache: Path | None, checkpoint: str) -> None:  # fmt: skip
-    """Rank the organism's SFT-only training examples by their support for a metric's safe
-    response (gradient similarity), and show each mixture part's share of the top k."""
+def attribute(spec: Path | None, offline: bool, target_file: Path | None, variant: str,
+              seed: int, metric: str, top_k: int, n_targets: int, out: Path | None,
+              cache: Path | None, checkpoint: str) -> None:  # fmt: skip
+    """Rank SFT training examples by their support for a metric's safe response (gradient
+    similarity), and show each mixture part's share of the top k: the organism's SFT-only
+    rows (--variant), or SPEC's mixture at its base."""
     from stagelens.experiment.attribution import attribute_organism
+
+    _spec_excludes(spec, ("variant", "seed", "checkpoint"), offline or target_file is not None,
+                   "--offline and --target-file")  # fmt: skip
 
     def go() -> None:
         quiet_libraries()
+        if spec is not None:
+            from stagelens.experiment.spec_attribution import attribute_spec
+
+            attribute_spec(spec, metric=metric, top_k=top_k, n_targets=n_targets,
+                           targets=target_file, out=out, offline=offline, cache=cache,
+                           progress=console())  # fmt: skip
+            return
         attribute_organism(variant=variant, seed=seed, metric=metric, top_k=top_k,
                            n_targets=n_targets, cache=cache, out=out,
                            progress=console(), checkpoint=checkpoint)  # fmt: skip

@@ -50,6 +50,8 @@ class AttributionRecord(StrictModel):
     top: list[ScoredExample]
     bottom: list[ScoredExample]
     ranking: list[int] = Field(default_factory=list)  # every example's index, best first
+    # mixture parts declared distilled from an RL-trained model: the confound beside the shares
+    distilled_parts: list[str] = Field(default_factory=list)
 
 
 # the safe response is a class: every refusal sentence, or this many sampled compliances
@@ -140,12 +142,22 @@ def attribute_organism(
         top_k=k, top_shares=result.part_shares(k),
         top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
         bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
-        ranking=[s.index for s in result.ranked],
+        ranking=[s.index for s in result.ranked], distilled_parts=spec.sft.distilled_parts,
     )  # fmt: skip
     if out is not None:
         atomic_write_text(Path(out), record.model_dump_json(indent=2))
-    for part, share in record.top_shares.items():
-        progress(f"  top {k}: {part} {share:.0%} (of the mixture: "
-                 f"{record.mixture_shares.get(part, 0):.0%})")  # fmt: skip
+    print_shares(record, progress)
     return record
+
+
+def print_shares(record: AttributionRecord, progress: Progress) -> None:
+    """Each part's share of the top k beside its share of the mixture, distilled parts flagged."""
+    from stagelens.report.headline import distilled_text
+
+    for part, share in record.top_shares.items():
+        flag = " (distilled from an RL-trained model)" if part in record.distilled_parts else ""
+        progress(f"  top {record.top_k}: {part} {share:.0%} (of the mixture: "
+                 f"{record.mixture_shares.get(part, 0):.0%}){flag}")  # fmt: skip
+    if record.distilled_parts:
+        progress(f"Confound: {distilled_text(record.distilled_parts)}")
 

@@ -45,16 +45,18 @@ def write_sweep_figure(record: SweepRecord, path: Path) -> None:
             if curve.base.rate is not None:
                 ax.axhline(100 * curve.base.rate, color=colour, linestyle=":", linewidth=1,
                            label=f"base, seed {seed}")  # fmt: skip
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlim(left=-0.002)  # doses are never negative: no negative ticks
+        # linear up to the smallest positive dose: the curve's shape, not empty decades
+        positive = [d for d in record.doses if d > 0]
+        ax.set_xscale("symlog", linthresh=min(positive, default=0.01))
+        ax.set_xlim(left=-0.2 * min(positive, default=0.01))  # no negative dose ticks
         swapped = "" if record.swap_to is None else f"; the rest {record.swap_to}"
         unit = "weight" if record.spec is not None else "count"
         ax.set_xlabel(f"dose of {record.part} (x its {unit} in the mixture{swapped})")
         ax.set_ylabel(f"{metric} (%)")
         ax.set_ylim(-3, 103)
-        ax.set_title(f"{record.variant}: {metric}")
+        ax.set_title(metric)
         ax.legend(fontsize=7)
-    _save(fig, path, record.confound)
+    _save(fig, path, record.variant, record.confound)
 
 
 def _write_leave_out(record: SweepRecord, path: Path) -> None:
@@ -85,14 +87,15 @@ def _write_leave_out(record: SweepRecord, path: Path) -> None:
                            label=f"{name} {100 * rate.rate:.1f}%")  # fmt: skip
         ax.set_xlim(-2, 102)
         ax.set_xlabel(f"{metric} (%)")
-        ax.set_title(f"{record.variant}: each SFT part left out")
+        ax.set_title(f"{metric}: each SFT part left out")
         ax.legend(fontsize=7)
-    _save(fig, path, record.confound)
+    _save(fig, path, record.variant, record.confound)
 
 
-def _save(fig: Any, path: Path, confound: str | None) -> None:
+def _save(fig: Any, path: Path, title: str, confound: str | None) -> None:
     import matplotlib.pyplot as plt
 
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     if confound is not None:  # beside the figure, as beside every attribution in the report
         fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.08)

@@ -164,12 +164,15 @@ def _check_hub(spec: ExperimentSpec) -> list[str]:
                 api.model_info(ref.hub, revision=ref.revision)
             except Exception as err:  # not found, gated, or no network: all block the run
                 problems.append(f"{field}: {ref.hub}: {type(err).__name__}: {err}")
-    for i, part in enumerate(spec.sft.mixture):
+    parts = [(f"sft.mixture.{i}.hub", part) for i, part in enumerate(spec.sft.mixture)]
+    if spec.sweep is not None and spec.sweep.swap_to is not None:
+        parts.append(("sweep.swap_to.hub", spec.sweep.swap_to))
+    for field, part in parts:
         if part.hub is not None:
             try:
                 api.dataset_info(part.hub)
             except Exception as err:
-                problems.append(f"sft.mixture.{i}.hub: {part.hub}: {type(err).__name__}: {err}")
+                problems.append(f"{field}: {part.hub}: {type(err).__name__}: {err}")
     return problems
 
 

@@ -33,9 +33,17 @@ Row = dict[str, Any]
 
 def load_mixture(recipe: SFTRecipeSpec, *, seed: int) -> tuple[list[Row], list[Provenance]]:
     """The shuffled training rows of the mixture, and the provenance of each part."""
+    rows, _, provenance = load_mixture_parts(recipe, seed=seed)
+    return rows, provenance
+
+
+def load_mixture_parts(
+    recipe: SFTRecipeSpec, *, seed: int
+) -> tuple[list[Row], list[str], list[Provenance]]:
+    """As `load_mixture`, with the name of each row's part (attribution's shares need it)."""
     parts = [_read_part(part) for part in recipe.mixture]
     weight_sum = sum(part.weight for part in recipe.mixture)
-    rows: list[Row] = []
+    tagged: list[tuple[str, Row]] = []
     provenance: list[Provenance] = []
     for part, (examples, sha256) in zip(recipe.mixture, parts, strict=True):
         if recipe.total_examples is not None:
@@ -43,12 +51,12 @@ def load_mixture(recipe: SFTRecipeSpec, *, seed: int) -> tuple[list[Row], list[P
         else:
             want = round(len(examples) * part.weight)
         chosen, how = _draw(examples, want, random.Random(f"{seed}:{part.name}"))
-        rows.extend(chosen)
+        tagged.extend((part.name, row) for row in chosen)
         provenance.append(_provenance(part, sha256, len(examples), len(chosen), how))
-    if not rows:
+    if not tagged:
         raise ValueError("the SFT mixture is empty: every part's weighted share rounds to 0 rows")
-    random.Random(seed).shuffle(rows)
-    return rows, provenance
+    random.Random(seed).shuffle(tagged)
+    return [row for _, row in tagged], [name for name, _ in tagged], provenance
 
 
 def _draw(examples: list[Row], want: int, rng: random.Random) -> tuple[list[Row], str]:

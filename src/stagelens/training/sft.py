@@ -106,6 +106,11 @@ def _mixture_provenance(parts: list[Provenance], n_rows: int) -> Provenance:
     )
 
 
+def load_base(base: str | Path, recipe: SFTRecipeSpec, gguf_file: str | None = None) -> Any:
+    """The base model (float32) and its tokenizer as SFT with `recipe` starts from them."""
+    return _load_model(base, gguf_file), _load_tokenizer(base, gguf_file, recipe)
+
+
 def _load_tokenizer(base: str | Path, gguf_file: str | None, recipe: SFTRecipeSpec) -> Any:
     """The base's tokenizer with the recipe's chat template and end-of-turn token, checked."""
     from transformers import AutoTokenizer
