@@ -138,6 +138,21 @@ def test_smollm2_example_checks_offline(run_dir: Path) -> None:
     assert check_spec(spec, offline=True) == []
 
 
+def test_smollm2_sweep_example_checks_offline_and_plans_four_points(run_dir: Path) -> None:
+    from stagelens.experiment.spec_sweep import plan_sweep
+
+    path = EXAMPLES / "smollm2-135m-sweep.toml"
+    spec = load_spec(path)
+    assert check_spec(spec, offline=True) == []
+    points = plan_sweep(spec, path)
+    # 64 rows at every dose; the refusal part's share moves
+    assert [p.count("refusals") for p in points] == [0, 13, 32, 48]
+    assert all(sum(m.n or 0 for m in p.mixture) == 64 for p in points)
+    for part in spec.sft.mixture:  # hand-written for the examples: no benchmark canary
+        assert part.provenance.licence == "CC0-1.0"
+        assert part.provenance.distilled_from_rl_model is False
+
+
 # --- loading --------------------------------------------------------------------------------
 
 
