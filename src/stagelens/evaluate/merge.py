@@ -2,9 +2,10 @@
 
 Inspect's public `write_eval_log` writes a log held whole in memory; at 50,000 samples that
 was 3.7 GB of RSS and over 14 minutes (bench/audit_scale.py). This merge reads each shard's
-header and sample summaries (small), computes the merged results from the summaries' scores,
-and writes the `.eval` zip in the layout Inspect's recorder gives a finished log, each
-sample's member streamed from its shard's zip without being parsed (feeding the samples to
+header, then its sample summaries one shard at a time (spooled to a file beside the output,
+so what stays in memory per sample is its id and scores), computes the merged results from
+those scores, and writes the `.eval` zip in the layout Inspect's recorder gives a finished
+log, each sample's member streamed from its shard's zip without being parsed (feeding the samples to
 Inspect's recorder instead cost 8 ms of CPU per sample and journalled 5,000 summary files
 per 5,000 samples). The layout, member names and serialiser are Inspect internals: Inspect is
 pinned, and tests/integration/test_shards.py reads the merged log with Inspect's readers and
@@ -19,6 +20,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,20 @@ from stagelens.suites.sharding import SHARD_ARG
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog, EvalSampleSummary
+
+
+@dataclass
+class _Scan:
+    """What the merge keeps of the shards' summaries: per shard, its samples' (id, epoch) in
+    dataset order; every sample's scores (for the results); how many finished without error."""
+
+    keys: list[list[tuple[Any, int]]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    completed: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(k) for k in self.keys)
 
 
 def merge_shard_logs(shard_logs: Sequence[Path], out: Path, task_args: dict[str, Any]) -> Path:
@@ -38,20 +54,53 @@ def merge_shard_logs(shard_logs: Sequence[Path], out: Path, task_args: dict[str,
     note in the log's metadata, where a metric cannot be resolved outside the task). It is
     written beside `out` and renamed onto it, so `out` is either absent or complete.
     """
-    from inspect_ai.log import read_eval_log, read_eval_log_sample_summaries
+    from inspect_ai.log import read_eval_log
 
     paths = [Path(p) for p in shard_logs]
     headers = [read_eval_log(str(p), header_only=True) for p in paths]
-    summaries = [_in_dataset_order(h, read_eval_log_sample_summaries(str(p)))
-                 for h, p in zip(headers, paths, strict=True)]  # fmt: skip
-    header = _merged_header(headers, summaries, paths, task_args)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    spool = out.with_name(f".{out.name}.{os.getpid()}.summaries")
     try:
-        _write(header, paths, summaries, tmp)
+        scan = _scan(headers, paths, spool)
+        header = _merged_header(headers, scan, paths, task_args)
+        _write(header, paths, scan, spool, tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+        spool.unlink(missing_ok=True)
     return out
+
+
+def _scan(headers: list[EvalLog], paths: list[Path], spool: Path) -> _Scan:
+    """Check the shards and read their summaries one shard at a time: each summary is spooled
+    as JSON (the items of the merged summaries.json), its scores kept for the results."""
+    from inspect_ai._util.json import to_json_safe
+    from inspect_ai.log import read_eval_log_sample_summaries
+    from inspect_ai.scorer._metric import SampleScore
+
+    first = headers[0]
+    scan = _Scan()
+    seen: dict[tuple[str, int], Path] = {}
+    with spool.open("wb") as f:
+        for log, path in zip(headers, paths, strict=True):
+            if log.status != "success":
+                raise ValueError(f"{path}: shard ended {log.status}; only finished shards merge")
+            if (log.eval.task, log.eval.model) != (first.eval.task, first.eval.model):
+                raise ValueError(f"{path}: not a shard of the same task and model as {paths[0]}")
+            shard = _in_dataset_order(log, read_eval_log_sample_summaries(str(path)))
+            for s in shard:
+                if (key := (str(s.id), s.epoch)) in seen:
+                    raise ValueError(f"sample {s.id} (epoch {s.epoch}) is in both {seen[key]} "
+                                     f"and {path}: shard ids must be unique")  # fmt: skip
+                seen[key] = path
+                if s.scores:
+                    scan.scores.append({name: SampleScore(score=score, sample_id=s.id,
+                                                          sample_metadata=s.metadata)
+                                        for name, score in s.scores.items()})  # fmt: skip
+                scan.completed += s.error is None
+                f.write((b"," if f.tell() else b"") + to_json_safe(s, indent=None))
+            scan.keys.append([(s.id, s.epoch) for s in shard])
+    return scan
 
 
 def _in_dataset_order(header: EvalLog, summaries: list[EvalSampleSummary]) -> list[Any]:
@@ -61,26 +110,12 @@ def _in_dataset_order(header: EvalLog, summaries: list[EvalSampleSummary]) -> li
 
 
 def _merged_header(
-    headers: list[EvalLog],
-    summaries: list[list[EvalSampleSummary]],
-    paths: list[Path],
-    task_args: dict[str, Any],
+    headers: list[EvalLog], scan: _Scan, paths: list[Path], task_args: dict[str, Any]
 ) -> EvalLog:
     """The merged log without its samples: spec, plan, stats, results and reductions."""
     from inspect_ai.log import EvalDataset, EvalShards, EvalStats
 
     first = headers[0]
-    seen: dict[tuple[str, int], Path] = {}
-    for log, shard, path in zip(headers, summaries, paths, strict=True):
-        if log.status != "success":
-            raise ValueError(f"{path}: shard ended {log.status}; only finished shards merge")
-        if (log.eval.task, log.eval.model) != (first.eval.task, first.eval.model):
-            raise ValueError(f"{path}: not a shard of the same task and model as {paths[0]}")
-        for s in shard:
-            if (key := (str(s.id), s.epoch)) in seen:
-                raise ValueError(f"sample {s.id} (epoch {s.epoch}) is in both {seen[key]} "
-                                 f"and {path}: shard ids must be unique")  # fmt: skip
-            seen[key] = path
     sample_ids = [i for log in headers for i in log.eval.dataset.sample_ids or []]
     digest = hashlib.sha256("".join(log.eval.eval_id for log in headers).encode()).hexdigest()
     spec = first.eval.model_copy(deep=True)
@@ -95,8 +130,8 @@ def _merged_header(
     spec.metadata = {**(spec.metadata or {}),
                      "stagelens_task_args": json.dumps(task_args, sort_keys=True),
                      "stagelens_shards": len(headers)}  # fmt: skip
-    ledger = [_ledger_entry(log, len(shard), path)
-              for log, shard, path in zip(headers, summaries, paths, strict=True)]  # fmt: skip
+    ledger = [_ledger_entry(log, len(keys), path)
+              for log, keys, path in zip(headers, scan.keys, paths, strict=True)]  # fmt: skip
     spec.shards = EvalShards(selection="ids", ledger=ledger)
     stats = EvalStats(
         # "" is an unset time (a shard interrupted before it started), not the earliest
@@ -108,13 +143,11 @@ def _merged_header(
     merged = first.model_copy(update={"eval": spec, "samples": None, "stats": stats,
                                       "status": "success", "error": None,
                                       "location": ""})  # fmt: skip
-    _recompute_results(merged, [s for shard in summaries for s in shard])
+    _recompute_results(merged, scan)
     return merged
 
 
-def _write(
-    header: EvalLog, paths: list[Path], summaries: list[list[EvalSampleSummary]], out: Path
-) -> None:
+def _write(header: EvalLog, paths: list[Path], scan: _Scan, spool: Path, out: Path) -> None:
     """A finished `.eval` zip as Inspect's recorder lays one out: the start record, every
     sample's member copied from its shard in dataset order, the summaries, the reductions and
     the header. A member is streamed (decompressed and recompressed in chunks), never parsed."""
@@ -134,19 +167,20 @@ def _write(
     start = LogStart(version=header.version, eval=header.eval, plan=header.plan)
     with zipfile.ZipFile(out, "w", **zipfile_compress_kwargs) as merged:
         merged.writestr(_journal_path(START_JSON), to_json_safe(start, indent=None))
-        for path, shard in zip(paths, summaries, strict=True):
+        for path, keys in zip(paths, scan.keys, strict=True):
             with zipfile.ZipFile(path) as source:
-                for s in shard:
+                for sample_id, epoch in keys:
                     # the last member of a name is the live one, as Inspect's readers take it
-                    info = source.getinfo(_sample_filename(s.id, s.epoch))
+                    info = source.getinfo(_sample_filename(sample_id, epoch))
                     with (
                         source.open(info) as reader,
                         merged.open(info, "w", force_zip64=True) as writer,
                     ):
                         shutil.copyfileobj(reader, writer, 1 << 20)
-        merged.writestr(
-            SUMMARIES_JSON, to_json_safe([s for shard in summaries for s in shard], indent=None)
-        )
+        with merged.open(SUMMARIES_JSON, "w", force_zip64=True) as writer, spool.open("rb") as f:
+            writer.write(b"[")
+            shutil.copyfileobj(f, writer, 1 << 20)
+            writer.write(b"]")
         if header.reductions is not None:
             merged.writestr(REDUCTIONS_JSON, to_json_safe(header.reductions, indent=None))
         merged.writestr(HEADER_JSON, to_json_safe(_eval_log_header(header), indent=None))
@@ -182,28 +216,31 @@ def _summed(usages: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def _recompute_results(log: EvalLog, summaries: list[EvalSampleSummary]) -> None:
-    """Results from the merged samples' scores, as Inspect computes them after a rescore.
-
-    Computed on score-only samples built from the summaries, so the transcripts are never
-    loaded. The statistics read per-sample scores, never these aggregates; when a task's
-    metric cannot be resolved here, the aggregates are dropped rather than left as one
-    shard's.
+def _recompute_results(log: EvalLog, scan: _Scan) -> None:
+    """Results from the merged samples' scores, as Inspect's `recompute_metrics` computes them
+    after a rescore, from the scores alone (the transcripts are never loaded). The statistics
+    read per-sample scores, never these aggregates; when a task's metric cannot be resolved
+    here, the aggregates are dropped rather than left as one shard's.
     """
-    from inspect_ai.log import EvalError, EvalResults, EvalSample, recompute_metrics
+    from inspect_ai._eval.score import (
+        metrics_from_log_header,
+        reducers_from_log_header,
+        resolve_scorers_info,
+    )
+    from inspect_ai._eval.task.results import eval_results
+    from inspect_ai.log import EvalResults
 
-    completed = sum(1 for s in summaries if s.error is None)
-    scored = log.model_copy(update={"samples": [
-        EvalSample(id=s.id, epoch=s.epoch, input="", target=s.target, metadata=s.metadata,
-                   scores=s.scores, error=None if s.error is None else EvalError(
-                       message=s.error, traceback="", traceback_ansi=""))
-        for s in summaries
-    ]})  # fmt: skip
     try:
-        recompute_metrics(scored)
-        log.results, log.reductions = scored.results, scored.reductions
+        log.results, log.reductions = eval_results(
+            samples=scan.total, scores=scan.scores, reducers=reducers_from_log_header(log),
+            scorers=resolve_scorers_info(log), metrics=metrics_from_log_header(log),
+            early_stopping=log.results.early_stopping if log.results else None,
+            metadata=log.results.metadata if log.results else None,
+            logged_samples=log.results.logged_samples if log.results else None,
+            completed_samples=scan.completed, headline_metric=log.eval.headline_metric,
+        )  # fmt: skip
     except Exception as err:  # e.g. a metric registered only inside the task's module
-        log.results = EvalResults(total_samples=len(summaries), completed_samples=completed,
+        log.results = EvalResults(total_samples=scan.total, completed_samples=scan.completed,
                                   scores=[])  # fmt: skip
         log.reductions = None
         dropped = f"{type(err).__name__}: {err}"
