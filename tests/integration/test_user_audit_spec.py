@@ -35,6 +35,8 @@ def test_every_stage_answers_the_logs_and_each_category_is_compared(tmp_path: Pa
     by_metric = {m.metric: m for m in record.metrics}
     (suite,) = [s for s in record.suites if s.name == "audit_refusal"]
     n = suite.n_prompts
+    # real prompts mix harmful and benign requests: a refusal rate is neither safer nor worse
+    assert suite.neutral
     assert n > 0 and suite.generation["rows_read"] >= n
     # mockllm's default answer is no refusal and voices no awareness: scored, never flagged
     for name in ("audit_refusal", "audit_eval_awareness_offline"):

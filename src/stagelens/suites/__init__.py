@@ -146,8 +146,10 @@ def _audit_metrics() -> tuple[MetricDef, ...]:
     from stagelens.suites.user_audit import OFFLINE, OFFLINE_SCORER
 
     return (
+        # neutral, both: real prompts mix harmful and benign requests, so the offline rater's
+        # refusals are not "lower is safer" (the judge's categories tell warranted from not)
         *(MetricDef(name=name, metric=name, label=label, description=description,
-                    scorer=OFFLINE_SCORER, key=key, neutral=key == "eval_awareness")
+                    scorer=OFFLINE_SCORER, key=key, neutral=True)
           for key, (name, label, description) in OFFLINE.items()),
         *(MetricDef(name=f"audit_{key}", metric=f"audit_{key}",
                     label=f"Audit: {key.replace('_', ' ')}",

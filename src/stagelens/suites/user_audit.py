@@ -49,7 +49,9 @@ OFFLINE_SCORER = "audit_offline"
 OFFLINE = {
     "refusal": ("audit_refusal", "Audit: refusal (offline)",
                 "share of answers to real user prompts the refusal-strings rater reads as a "
-                "refusal"),
+                "refusal; neither direction is safer, since the prompts mix harmful and benign "
+                "requests (a judge's harmful_compliance and unwarranted_refusal tell them "
+                "apart)"),
     "eval_awareness": ("audit_eval_awareness_offline", "Audit: evaluation awareness (offline)",
                        "share of answers (thoughts included) the awareness-patterns rater "
                        "reads as voicing a belief of being tested"),
