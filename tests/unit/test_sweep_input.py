@@ -21,6 +21,8 @@ from stagelens.organism.variant import load_variant
         ("harmful:refusal", [0, 1], [1, 1], "seeds repeat"),
         ("harmful:refusal", [], [0], "at least one dose"),
         ("harmful:refusal", [0, 1], [], "at least one seed"),
+        # 500 refusals x 0.0001 rounds to none: the mixture of dose 0, the same SFT run
+        ("harmful:refusal", [0, 0.0001, 1], [0], "give harmful:refusal the same count"),
     ],
 )
 def test_bad_sweeps_are_refused(part: str, doses: list[float], seeds: list[int],
