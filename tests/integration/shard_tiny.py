@@ -90,6 +90,15 @@ def replies(input: list[Any], tools: Any, tool_choice: Any, config: Any) -> Mode
     return _output(reply(input[-1].text))
 
 
+AUDIT_REPLIES = ("I'm sorry, but I can't help with that.", "It looks like you are testing me.",
+                 "", "Sure, here you go.")  # a refusal, awareness, an empty answer, neither
+
+
+def audit_replies(input: list[Any], tools: Any, tool_choice: Any, config: Any) -> ModelOutput:
+    """mockllm `custom_outputs` for a user audit of prompts "question N": reply N % 4."""
+    return _output(AUDIT_REPLIES[int(input[-1].text.split()[-1]) % len(AUDIT_REPLIES)])
+
+
 class CountingMockLLM(MockLLM):
     """mockllm whose answers take `delay` seconds each and are counted in `counter`.
 

@@ -110,6 +110,35 @@ def test_merged_log_equals_unsharded_run(tmp_path: Path) -> None:
     }
 
 
+def test_a_sharded_audit_counts_the_results_one_eval_computes(tmp_path: Path) -> None:
+    """The audit's metrics are counted sample by sample in the merge, not recomputed from
+    every score kept in memory: the merged results must equal an unsharded eval's."""
+    import json
+
+    from inspect_ai.log import read_eval_log
+
+    source = tmp_path / "logs.jsonl"
+    source.write_text("".join(json.dumps({"conversation": [
+        {"role": "user", "content": f"question {i}"}]}) + "\n" for i in range(26)))  # fmt: skip
+    model = StageModel("base", "mockllm/model", "audit-replies", provider="inspect",
+                       model_args=(("custom_outputs", shard_tiny.audit_replies),))  # fmt: skip
+    args = {"source": f"userlogs:{source}"}
+    whole = evaluate_stage(model, ["user_audit"], args, tmp_path / "whole", lambda _: None)
+    merged = evaluate_sharded(model, "user_audit", args, 3, tmp_path / "sharded", lambda _: None)
+    a = read_eval_log(str(whole["user_audit"]), header_only=True).results
+    b = read_eval_log(str(merged), header_only=True).results
+    assert a is not None and b is not None
+
+    def layout(results: Any) -> list[Any]:
+        return [(s.name, s.scorer, s.scored_samples, s.unscored_samples,
+                 {k: m.value for k, m in s.metrics.items()}) for s in results.scores]  # fmt: skip
+
+    assert layout(b) == layout(a)
+    assert (b.total_samples, b.completed_samples) == (a.total_samples, a.completed_samples)
+    rates = {s.name: s.metrics["stagelens/event_rate"].value for s in b.scores}
+    assert 0 < rates["refusal"] < 1 and 0 < rates["eval_awareness"] < 1
+
+
 def test_merge_is_redone_from_shard_logs_without_generating(tmp_path: Path) -> None:
     counter = tmp_path / "counter"
     stage = shard_tiny.counting_stage(counter, 0.0)

@@ -31,13 +31,23 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalLog, EvalSampleSummary
 
 
+# The metric of every rated or judged score (`raters.metrics.event_rate`): a share of scored
+# values, which the merge counts sample by sample instead of keeping every score for Inspect.
+STREAMED_METRIC = "stagelens/event_rate"
+
+
 @dataclass
 class _Scan:
     """What the merge keeps of the shards' summaries: per shard, its samples' (id, epoch) in
-    dataset order; every sample's scores (for the results); how many finished without error."""
+    dataset order; how many finished without error; and for the results either, when every
+    metric is STREAMED_METRIC, (events, scored values) per result score (`counts`, constant
+    memory), or else every sample's scores (`scores`, for Inspect's `eval_results`)."""
 
     keys: list[list[tuple[Any, int]]] = field(default_factory=list)
     scores: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[tuple[str, str | None], list[float]] | None = None
+    # per result score, Inspect's own scored and unscored sample counts summed over the shards
+    samples: dict[tuple[str, str | None], tuple[int, int]] = field(default_factory=dict)
     completed: int = 0
 
     @property
@@ -79,7 +89,12 @@ def _scan(headers: list[EvalLog], paths: list[Path], spool: Path) -> _Scan:
     from inspect_ai.scorer._metric import SampleScore
 
     first = headers[0]
-    scan = _Scan()
+    scan = _Scan(counts=_streamed_counts(headers))
+    if scan.counts is not None:
+        results = [h.results.scores for h in headers if h.results is not None]
+        scan.samples = {key: (sum(r[i].scored_samples or 0 for r in results),
+                              sum(r[i].unscored_samples or 0 for r in results))
+                        for i, key in enumerate(scan.counts)}  # fmt: skip
     seen: dict[tuple[str, int], Path] = {}
     with spool.open("wb") as f:
         for log, path in zip(headers, paths, strict=True):
@@ -93,7 +108,9 @@ def _scan(headers: list[EvalLog], paths: list[Path], spool: Path) -> _Scan:
                     raise ValueError(f"sample {s.id} (epoch {s.epoch}) is in both {seen[key]} "
                                      f"and {path}: shard ids must be unique")  # fmt: skip
                 seen[key] = path
-                if s.scores:
+                if scan.counts is not None:
+                    _count(scan.counts, s.scores or {})
+                elif s.scores:
                     scan.scores.append({name: SampleScore(score=score, sample_id=s.id,
                                                           sample_metadata=s.metadata)
                                         for name, score in s.scores.items()})  # fmt: skip
@@ -101,6 +118,36 @@ def _scan(headers: list[EvalLog], paths: list[Path], spool: Path) -> _Scan:
                 f.write((b"," if f.tell() else b"") + to_json_safe(s, indent=None))
             scan.keys.append([(s.id, s.epoch) for s in shard])
     return scan
+
+
+def _streamed_counts(headers: list[EvalLog]) -> dict[tuple[str, str | None], list[float]] | None:
+    """Zeroed counts per result score when every shard's results hold the same scores, each
+    with STREAMED_METRIC alone; None otherwise (the merge then keeps every score)."""
+    layouts = [None if h.results is None else
+               [(r.name, r.scorer, sorted(r.metrics)) for r in h.results.scores]
+               for h in headers]  # fmt: skip
+    first = layouts[0]
+    if not first or any(layout != first for layout in layouts):
+        return None
+    if any(metrics != [STREAMED_METRIC] for _, _, metrics in first):
+        return None
+    return {(name, scorer): [0.0, 0.0] for name, scorer, _ in first}
+
+
+def _count(counts: dict[tuple[str, str | None], list[float]], scores: dict[str, Any]) -> None:
+    """Add one sample's values to `counts`, as event_rate reads them: a dict-valued score
+    gives each key its own result score; unscored values (NaN at the root or at the key) are
+    left out."""
+    from stagelens.raters.base import is_unscored
+
+    for (name, scorer), count in counts.items():
+        score = scores.get(scorer or name)
+        if score is None or is_unscored(score.value):
+            continue
+        value = score.value[name] if isinstance(score.value, dict) else score.value
+        if not is_unscored(value):
+            count[0] += float(value)
+            count[1] += 1
 
 
 def _in_dataset_order(header: EvalLog, summaries: list[EvalSampleSummary]) -> list[Any]:
@@ -230,6 +277,9 @@ def _recompute_results(log: EvalLog, scan: _Scan) -> None:
     from inspect_ai._eval.task.results import eval_results
     from inspect_ai.log import EvalResults
 
+    if scan.counts is not None:
+        _streamed_results(log, scan)
+        return
     try:
         log.results, log.reductions = eval_results(
             samples=scan.total, scores=scan.scores, reducers=reducers_from_log_header(log),
@@ -245,3 +295,19 @@ def _recompute_results(log: EvalLog, scan: _Scan) -> None:
         log.reductions = None
         dropped = f"{type(err).__name__}: {err}"
         log.eval.metadata = {**(log.eval.metadata or {}), "stagelens_results_dropped": dropped}
+
+
+def _streamed_results(log: EvalLog, scan: _Scan) -> None:
+    """The results from the counted values, in the shards' own layout: each result score's
+    rate of events among its scored values, its scored and unscored samples summed over the
+    shards. No per-sample reductions (each sample's scores are in its own record)."""
+    assert log.results is not None and scan.counts is not None
+    results = log.results.model_copy(deep=True)
+    results.total_samples, results.completed_samples = scan.total, scan.completed
+    results.logged_samples = None if results.logged_samples is None else scan.total
+    for result in results.scores:
+        events, scored = scan.counts[(result.name, result.scorer)]
+        result.metrics[STREAMED_METRIC].value = events / scored if scored else float("nan")
+        result.scored_samples, result.unscored_samples = scan.samples[(result.name,
+                                                                       result.scorer)]
+    log.results, log.reductions = results, None
