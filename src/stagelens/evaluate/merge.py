@@ -3,8 +3,9 @@
 Inspect's public `write_eval_log` writes a log held whole in memory; at 50,000 samples that
 was 3.7 GB of RSS and over 14 minutes (bench/audit_scale.py). This merge reads each shard's
 header, then its sample summaries one shard at a time (spooled to a file beside the output,
-so what stays in memory per sample is its id and scores), computes the merged results from
-those scores, and writes the `.eval` zip in the layout Inspect's recorder gives a finished
+so what stays in memory per sample is its id), counts the merged results' event rates as it
+reads them (or, for metrics other than stagelens's event_rate, keeps the scores for Inspect's
+`eval_results`), and writes the `.eval` zip in the layout Inspect's recorder gives a finished
 log, each sample's member streamed from its shard's zip without being parsed (feeding the samples to
 Inspect's recorder instead cost 8 ms of CPU per sample and journalled 5,000 summary files
 per 5,000 samples). The layout, member names and serialiser are Inspect internals: Inspect is
