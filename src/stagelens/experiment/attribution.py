@@ -120,34 +120,42 @@ def attribute_organism(
                for r in data.eval_prompts(world, kind, n_targets, seed)]  # fmt: skip
     progress(f"attribution: {len(rows)} SFT examples against {len(targets)} {metric} targets")
     result = attribute(model, tokenizer, rows, parts, targets, progress=progress)
-    k = min(top_k, len(rows))
-
-    def shown(rank: int, s: Any) -> ScoredExample:
-        row = rows[s.index]
-        return ScoredExample(rank=rank, index=s.index, part=s.part, score=s.score,
-                             prompt=row["prompt"][0]["content"],
-                             response=row["completion"][0]["content"])  # fmt: skip
-
-    total = len(parts)
-    record = AttributionRecord(
-        variant=spec.name, seed=seed, metric=metric,
-        checkpoint=checkpoint,
+    record = ranked_record(
+        result, rows, top_k, variant=spec.name, seed=seed, metric=metric,
+        checkpoint=checkpoint, n_targets=len(targets), distilled_parts=spec.sft.distilled_parts,
         method=f"cosine of loss gradients at the {scored.name} checkpoint (SFT-only's "
                f"{checkpoint}; LESS/TracIn, first order), "
                "full gradient; target: -log of the summed probability of the safe answers "
                f"({'every refusal sentence' if safe == 'refusal' else 'sampled compliances'})",
-        n_examples=total, n_targets=len(targets), parameters=result.parameters,
-        seconds=result.seconds, seconds_per_1000=1000 * result.seconds / total,
-        mixture_shares={p: n / total for p, n in sorted(Counter(parts).items())},
-        top_k=k, top_shares=result.part_shares(k),
-        top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
-        bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
-        ranking=[s.index for s in result.ranked], distilled_parts=spec.sft.distilled_parts,
     )  # fmt: skip
     if out is not None:
         atomic_write_text(Path(out), record.model_dump_json(indent=2))
     print_shares(record, progress)
     return record
+
+
+def ranked_record(result: Any, rows: list[Any], top_k: int, **fields: Any) -> AttributionRecord:
+    """The record of an attribution `result` over `rows`: the mixture's and the top k's part
+    shares, the top and bottom k with their texts, the whole ranking; `fields` say what was
+    ranked and how."""
+    parts = [s.part for s in sorted(result.ranked, key=lambda s: s.index)]
+    total, k = len(rows), min(top_k, len(rows))
+
+    def shown(rank: int, s: Any) -> ScoredExample:
+        row = rows[s.index]
+        return ScoredExample(rank=rank, index=s.index, part=s.part, score=s.score,
+                             prompt=row["prompt"][-1]["content"],
+                             response=row["completion"][-1]["content"])  # fmt: skip
+
+    return AttributionRecord(
+        n_examples=total, parameters=result.parameters, seconds=result.seconds,
+        seconds_per_1000=1000 * result.seconds / total,
+        mixture_shares={p: n / total for p, n in sorted(Counter(parts).items())},
+        top_k=k, top_shares=result.part_shares(k),
+        top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
+        bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
+        ranking=[s.index for s in result.ranked], **fields,
+    )  # fmt: skip
 
 
 def print_shares(record: AttributionRecord, progress: Progress) -> None:

@@ -77,17 +77,21 @@ def train_sft_only(
     <out_dir>/checkpoints/<name>; reused when already there."""
     from stagelens.training.sft import run_sft_recipe
 
+    return run_sft_recipe(base_weights(spec, cache, progress), recipe or spec.sft,
+                          out_dir / "checkpoints" / name, progress=progress)  # fmt: skip
+
+
+def base_weights(spec: ExperimentSpec, cache: Path, progress: Progress) -> str:
+    """Where the base's weights load from (a hub id or a folder; a GGUF converted once into
+    the cache); a UserError for an 'inspect' model, which has none to fine-tune or score."""
     base = spec.stage("base").model
     if base.inspect is not None:
         raise UserError("stages.base.model: an 'inspect' model cannot be fine-tuned; give weights")
     if base.gguf is not None:
         from stagelens.evaluate.gguf import materialize_gguf
 
-        source = str(materialize_gguf(Path(base.gguf), cache, progress))
-    else:
-        source = base.path or str(base.hub)
-    return run_sft_recipe(source, recipe or spec.sft, out_dir / "checkpoints" / name,
-                          progress=progress)  # fmt: skip
+        return str(materialize_gguf(Path(base.gguf), cache, progress))
+    return base.path or str(base.hub)
 
 
 def suite_runs(spec: ExperimentSpec, spec_path: str | Path) -> list[SuiteRun]:

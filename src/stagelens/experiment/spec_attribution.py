@@ -14,12 +14,11 @@ the suite's own prompts: attribution ranks training rows and reports no rate on 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from stagelens.errors import UserError
-from stagelens.experiment.attribution import AttributionRecord, ScoredExample, print_shares
+from stagelens.experiment.attribution import AttributionRecord, print_shares, ranked_record
 from stagelens.progress import Progress
 
 REFUSALS = (
@@ -84,7 +83,7 @@ def attribute_spec(
 ) -> AttributionRecord:
     """Rank the spec's SFT rows by their support for `metric`'s safe response (the suite of
     that name), with gradients at the base (the model SFT-only's training starts from)."""
-    from stagelens.evaluate.gguf import materialize_gguf
+    from stagelens.experiment.run import base_weights
     from stagelens.report.atomic import atomic_write_text
     from stagelens.spec import load_spec, require_valid
     from stagelens.suites import suite_info
@@ -118,41 +117,21 @@ def attribute_spec(
         rows, parts, _ = load_mixture_parts(spec.sft, seed=spec.sft.seed)
     except ValueError as err:
         raise UserError(f"{spec_path}: {err}") from err
-    base = spec.stage("base").model
-    if base.inspect is not None:
-        raise UserError(f"{spec_path}: stages.base.model: attribution needs the base's "
-                        "weights, not an 'inspect' model")  # fmt: skip
-    if base.gguf is not None:
-        source = str(materialize_gguf(Path(base.gguf), Path(cache) if cache else cache_root(),
-                                      progress))  # fmt: skip
-    else:
-        source = base.path or str(base.hub)
+    try:
+        source = base_weights(spec, Path(cache) if cache else cache_root(), progress)
+    except UserError as err:
+        raise UserError(f"{spec_path}: {err}") from err
     model, tokenizer = load_base(source, spec.sft)
     against = f"from {targets}" if targets else f"{suite} prompts, refusals"
     progress(f"attribution: {len(rows)} SFT rows against {len(target_rows)} targets ({against})")
     result = attribute(model, tokenizer, rows, parts, target_rows, progress=progress)
-    k = min(top_k, len(rows))
-
-    def shown(rank: int, s: Any) -> ScoredExample:
-        row = rows[s.index]
-        return ScoredExample(rank=rank, index=s.index, part=s.part, score=s.score,
-                             prompt=row["prompt"][-1]["content"],
-                             response=row["completion"][-1]["content"])  # fmt: skip
-
-    total = len(rows)
     distilled = [p.name for p in spec.sft.mixture if p.provenance.distilled_from_rl_model]
-    record = AttributionRecord(
-        variant=spec.family, seed=spec.sft.seed, metric=suite, checkpoint="start",
+    record = ranked_record(
+        result, rows, top_k, variant=spec.family, seed=spec.sft.seed, metric=suite,
+        checkpoint="start", n_targets=len(target_rows), distilled_parts=distilled,
         method="cosine of loss gradients at the spec's base (LESS/TracIn, first order), full "
                "gradient; target: -log of the summed probability of the safe answers ("
                + (f"from {targets}" if targets else "refusal sentences") + ")",
-        n_examples=total, n_targets=len(target_rows), parameters=result.parameters,
-        seconds=result.seconds, seconds_per_1000=1000 * result.seconds / total,
-        mixture_shares={p: n / total for p, n in sorted(Counter(parts).items())},
-        top_k=k, top_shares=result.part_shares(k),
-        top=[shown(i + 1, s) for i, s in enumerate(result.top(k))],
-        bottom=[shown(total - i, s) for i, s in enumerate(result.bottom(k))],
-        ranking=[s.index for s in result.ranked], distilled_parts=distilled,
     )  # fmt: skip
     if out is not None:
         atomic_write_text(Path(out), record.model_dump_json(indent=2))
