@@ -10,9 +10,9 @@ statistics read every metric from the merged logs and the audit summary streams 
 is Inspect's mockllm (a fixed answer: it costs nothing, so what is measured is stagelens +
 Inspect); the raters are the offline ones (refusal-strings, awareness-patterns). Prints per N:
 samples per second, wall and CPU time per sample (CPU time stays about the same on a busy
-machine) and the merges' part of it, peak RSS after the evals and merges and at the end, and
-the logs' size on disk. The aim (issue 15): under 5 ms overhead per sample and under 2 GB RSS,
-flat as N grows.
+machine) and the merges' and the statistics' parts of it, peak RSS after the evals and merges
+and at the end, and the logs' size on disk. The aim (issue 15): under 5 ms overhead per sample
+and under 2 GB RSS, flat as N grows.
 Figures, not assertions: a loaded machine is slower.
 """
 
@@ -97,10 +97,12 @@ def _one(n: int, stages: int, shards: int | None) -> dict[str, float]:
             logs[model.name] = evaluate_sharded(model, "user_audit", args, k, root / "logs",
                                                 progress=lambda _: None)  # fmt: skip
         rss_eval = _rss_mb()  # the merges ran inside the loop; their peak is in the next one
+        stats_start = _cpu_seconds()
         loaded: dict[Path, object] = {}
         for m in suite_metrics("user_audit"):
             read_stages(logs, scorer=m.scorer, key=m.key, loaded=loaded)
         audit_summary(logs, categories=[])
+        stats_cpu = _cpu_seconds() - stats_start
         wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
         size = sum(p.stat().st_size for p in (root / "logs").rglob("*") if p.is_file())
     samples = n * stages
@@ -109,6 +111,7 @@ def _one(n: int, stages: int, shards: int | None) -> dict[str, float]:
             "overhead_ms_per_sample": 1000 * (wall - MODEL_SECONDS[0]) / samples,
             "cpu_ms_per_sample": 1000 * (cpu - MODEL_SECONDS[0]) / samples,
             "merge_cpu_ms_per_sample": 1000 * merge_cpu[0] / samples,
+            "stats_cpu_ms_per_sample": 1000 * stats_cpu / samples,
             "rss_after_evals_mb": rss_eval, "peak_rss_mb": _rss_mb(),
             "log_mb": size / 2**20}  # fmt: skip
 
@@ -125,7 +128,7 @@ def main() -> None:
         print(json.dumps(_one(args.n[0], args.stages, args.shards)))
         return
     print(f"{'N':>7} {'stages':>6} {'shards':>6} {'samples/s':>10} {'wall ms':>8} "
-          f"{'CPU ms':>7} {'merge ms':>8} {'RSS evals MB':>12} {'peak RSS MB':>12} "
+          f"{'CPU ms':>7} {'merge ms':>8} {'stats ms':>8} {'RSS evals MB':>12} {'peak RSS MB':>12} "
           f"{'logs MB':>8}")  # fmt: skip
     for n in args.n:
         out = subprocess.run(
@@ -138,7 +141,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['n']:>7} {r['stages']:>6} {r['shards']:>6} {r['samples_per_s']:>10.0f} "
               f"{r['overhead_ms_per_sample']:>8.2f} {r['cpu_ms_per_sample']:>7.2f} "
-              f"{r['merge_cpu_ms_per_sample']:>8.2f} "
+              f"{r['merge_cpu_ms_per_sample']:>8.2f} {r['stats_cpu_ms_per_sample']:>8.2f} "
               f"{r['rss_after_evals_mb']:>12.0f} {r['peak_rss_mb']:>12.0f} "
               f"{r['log_mb']:>8.1f}", flush=True)  # fmt: skip
 

@@ -139,6 +139,52 @@ def test_a_sharded_audit_counts_the_results_one_eval_computes(tmp_path: Path) ->
     assert 0 < rates["refusal"] < 1 and 0 < rates["eval_awareness"] < 1
 
 
+def test_scores_read_member_by_member_equal_inspects_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statistics parse a log's samples one zip member at a time (flat memory, a tenth of
+    Inspect's time on a 50,000-sample audit); what they read must be what Inspect reads."""
+    import json
+    import zipfile
+
+    from stagelens.evaluate import log_samples, runner
+
+    source = tmp_path / "logs.jsonl"
+    source.write_text("".join(json.dumps({"conversation": [
+        {"role": "user", "content": f"question {i}"}]}) + "\n" for i in range(11)))  # fmt: skip
+    model = StageModel("base", "mockllm/model", "audit-replies", provider="inspect",
+                       model_args=(("custom_outputs", shard_tiny.audit_replies),))  # fmt: skip
+    args = {"source": f"userlogs:{source}"}
+    merged = evaluate_sharded(model, "user_audit", args, 2, tmp_path, lambda _: None)
+
+    def key(sample: runner.ScoredSample) -> tuple[str, int]:
+        return sample.id, sample.epoch
+
+    fast = list(log_samples.scored_samples(merged))
+    assert all(isinstance(s, log_samples.SampleScores) for s in fast)
+    by_inspect = list(log_samples._read_by_inspect(merged))
+    assert len(fast) == len(by_inspect) == 11
+    for ours, theirs in zip(sorted(fast, key=lambda s: str(s.id)),
+                            sorted(by_inspect, key=lambda s: str(s.id)), strict=True):  # fmt: skip
+        assert (ours.id, ours.epoch, ours.metadata) == (theirs.id, theirs.epoch, theirs.metadata)
+        assert json.dumps({k: v.model_dump() for k, v in ours.scores.items()}) == json.dumps(
+            {k: v.model_dump() for k, v in theirs.scores.items()})  # NaN compares unequal
+    scored = runner.read_scored(merged)
+    refusals = {str(s.scores["audit_offline"][0]["refusal"]) for s in scored.samples}
+    assert refusals == {"0.0", "1.0", "nan"}  # refused, answered, unscored
+    assert scored.epochs == 1 and len({key(s) for s in scored.samples}) == 11
+
+    # a log whose compression this Python lacks is read by Inspect
+    with zipfile.ZipFile(merged) as archive:
+        members = archive.infolist()
+        assert log_samples._readable(archive, members)
+        members[0].compress_type = 97  # WavPack: no Python reads it
+        assert not log_samples._readable(archive, members)
+    monkeypatch.setattr(log_samples, "_readable", lambda *_: False)
+    again = list(log_samples.scored_samples(merged))
+    assert len(again) == 11 and not any(isinstance(s, log_samples.SampleScores) for s in again)
+
+
 def test_merge_is_redone_from_shard_logs_without_generating(tmp_path: Path) -> None:
     counter = tmp_path / "counter"
     stage = shard_tiny.counting_stage(counter, 0.0)

@@ -221,26 +221,24 @@ class ScoredLog:
     samples: list[ScoredSample]
 
 
-# what a sample holds beyond its scores and metadata: transcripts, the store, model usage and
-# the output; statistics leave them unread (Inspect skips them when loading)
-NOT_SCORES = frozenset({"events", "messages", "attachments", "store", "model_usage", "output"})
-
-
 def read_scored(log_path: Path) -> ScoredLog:
-    """One log's scores. Transcripts, messages and outputs are left unread (Inspect skips
-    them when loading), so a 50,000-sample log costs its scores, not its conversations; one
-    read of the whole log, as sample-by-sample reads parse the zip's directory each time."""
+    """One log's scores, read a sample at a time: memory grows with the scores kept, not with
+    the transcripts (see `log_samples`)."""
     from inspect_ai.log import read_eval_log
 
-    log = read_eval_log(str(log_path), exclude_fields=set(NOT_SCORES))
-    samples = []
-    for sample in log.samples or []:
-        scores = {name: (score.value, None if score.metadata is None
-                         else _label(score.metadata.get("label")))
-                  for name, score in (sample.scores or {}).items()}  # fmt: skip
-        cluster = str((sample.metadata or {}).get("cluster", sample.id))
-        samples.append(ScoredSample(str(sample.id), sample.epoch, scores, cluster))
-    return ScoredLog(epochs=log.eval.config.epochs or 1, samples=samples)
+    from stagelens.evaluate.log_samples import scored_samples
+
+    header = read_eval_log(str(log_path), header_only=True)
+    samples = [_scored(sample) for sample in scored_samples(log_path)]
+    return ScoredLog(epochs=header.eval.config.epochs or 1, samples=samples)
+
+
+def _scored(sample: Any) -> ScoredSample:
+    scores = {name: (score.value, None if score.metadata is None
+                     else _label(score.metadata.get("label")))
+              for name, score in (sample.scores or {}).items()}  # fmt: skip
+    cluster = str((sample.metadata or {}).get("cluster", sample.id))
+    return ScoredSample(str(sample.id), sample.epoch, scores, cluster)
 
 
 def _label(value: Any) -> str | None:

@@ -98,12 +98,12 @@ def _flags(sample: Any, categories: list[str]) -> dict[str, float | None]:
 def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any]:
     """The audit's figures from each stage's log (see the module's docstring).
 
-    Each log is read without its transcripts and outputs (Inspect skips them when loading),
-    and the answers of the few examples shown are read one by one, so memory grows with the
-    scores and prompts, not with the answers."""
-    from inspect_ai.log import read_eval_log, read_eval_log_sample
+    Each log is read a sample at a time without transcripts and outputs, and the
+    answers of the few examples shown are read one by one, so memory grows with the flags and
+    prompts kept, not with the answers."""
+    from inspect_ai.log import read_eval_log_sample
 
-    from stagelens.evaluate.runner import NOT_SCORES
+    from stagelens.evaluate.log_samples import NOT_SCORES, scored_samples
     from stagelens.stats.rates import wilson_interval
 
     skip = set(NOT_SCORES)
@@ -114,7 +114,7 @@ def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any
     judged = False
     for i, (stage, path) in enumerate(logs.items()):
         flags[stage] = {}
-        for sample in read_eval_log(str(path), exclude_fields=skip).samples or []:
+        for sample in scored_samples(path):
             sid = str(sample.id)
             ids[sid] = sample.id
             judged = judged or "audit_judged" in (sample.scores or {})
