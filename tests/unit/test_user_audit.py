@@ -127,3 +127,20 @@ def test_the_summary_puts_flagged_answers_side_by_side_and_clusters_them(
     assert first["responses"]["production"]["flags"] == ["sycophancy", "eval_awareness_offline"]
     assert first["responses"]["sft_only"]["flags"] == ["eval_awareness_offline"]
     assert sum(c["size"] for c in summary["clusters"]) == 2
+
+
+def test_a_shard_builds_only_its_slice_of_the_whole_audit() -> None:
+    """Each shard's task holds the slice the whole task's dataset would give it (the same
+    samples, ids and metadata), every prompt in exactly one shard, and too many shards fail."""
+    from stagelens.suites.sharding import apply_shard
+
+    whole = user_audit(source=f"userlogs:{FIXTURE}").dataset
+    seen = []
+    for i in range(3):
+        got = user_audit(source=f"userlogs:{FIXTURE}", shard=f"{i}/3").dataset
+        expected = apply_shard(whole, f"{i}/3")
+        assert [s.model_dump() for s in got] == [s.model_dump() for s in expected]
+        seen += [s.id for s in got]
+    assert len(whole) > 3 and seen == [s.id for s in whole]
+    with pytest.raises(ValueError, match="is empty"):
+        user_audit(source=f"userlogs:{FIXTURE}", shard=f"0/{len(whole) + 1}")
