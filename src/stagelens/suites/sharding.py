@@ -1,7 +1,8 @@
 """A suite's slice of its dataset for a sharded run: shard "i/k" is the i-th of k contiguous
 slices (sizes differ by at most one; every sample in exactly one shard). The suite task takes
-``shard: str | None = None`` and calls `apply_shard`; `stagelens.evaluate.shards` runs and
-merges the shards."""
+``shard: str | None = None`` and calls `apply_shard` (or, as `user_audit` does to build only
+its slice's samples, `shard_samples` on its source's rows, which carry their ids);
+`stagelens.evaluate.shards` runs and merges the shards."""
 
 from __future__ import annotations
 
