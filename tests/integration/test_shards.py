@@ -147,6 +147,8 @@ def test_scores_read_member_by_member_equal_inspects_reader(
     import json
     import zipfile
 
+    from inspect_ai.scorer import Score
+
     from stagelens.evaluate import log_samples, runner
 
     source = tmp_path / "logs.jsonl"
@@ -173,6 +175,15 @@ def test_scores_read_member_by_member_equal_inspects_reader(
     refusals = {str(s.scores["audit_offline"][0]["refusal"]) for s in scored.samples}
     assert refusals == {"0.0", "1.0", "nan"}  # refused, answered, unscored
     assert scored.epochs == 1 and len({key(s) for s in scored.samples}) == 11
+    # equal scores are kept once (NaN included), so 150,000 samples' records stay small
+    distinct = {id(s.scores) for s in scored.samples}
+    assert len(distinct) == len({json.dumps(s.scores) for s in scored.samples}) < 11
+    # 1, 1.0 and True would read alike as outcomes but not as labels: never shared
+    shared: dict[Any, Any] = {}
+    as_int, as_float = ({"refusal": Score(value={"refusal": v})} for v in (1, 1.0))
+    a = runner._scored(log_samples.SampleScores("a", 1, {}, as_int), shared)
+    b = runner._scored(log_samples.SampleScores("b", 1, {}, as_float), shared)
+    assert a.scores is not b.scores and str(a.scores["refusal"][0]) != str(b.scores["refusal"][0])
 
     # a log whose compression this Python lacks is read by Inspect
     with zipfile.ZipFile(merged) as archive:

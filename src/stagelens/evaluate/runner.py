@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +207,7 @@ def _scorer_name(log: ScoredLog, log_path: Path, scorer: str | None) -> str:
     return str(names.pop())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoredSample:
     """What the statistics read of one sample: its scores (value, rater label) and cluster."""
 
@@ -223,22 +225,56 @@ class ScoredLog:
 
 def read_scored(log_path: Path) -> ScoredLog:
     """One log's scores, read a sample at a time: memory grows with the scores kept, not with
-    the transcripts (see `log_samples`)."""
+    the transcripts (see `log_samples`). Equal scores are kept once: a 50,000-sample log's
+    scores take a handful of distinct values, and the statistics keep every stage's records."""
     from inspect_ai.log import read_eval_log
 
     from stagelens.evaluate.log_samples import scored_samples
 
     header = read_eval_log(str(log_path), header_only=True)
-    samples = [_scored(sample) for sample in scored_samples(log_path)]
+    shared: dict[Any, dict[str, tuple[Any, str | None]]] = {}
+    samples = [_scored(sample, shared) for sample in scored_samples(log_path)]
     return ScoredLog(epochs=header.eval.config.epochs or 1, samples=samples)
 
 
-def _scored(sample: Any) -> ScoredSample:
-    scores = {name: (score.value, None if score.metadata is None
+def _scored(sample: Any, shared: dict[Any, dict[str, tuple[Any, str | None]]]) -> ScoredSample:
+    scores = {name: (_canonical(score.value), None if score.metadata is None
                      else _label(score.metadata.get("label")))
               for name, score in (sample.scores or {}).items()}  # fmt: skip
+    key = _frozen(scores)
+    if key is not None:
+        scores = shared.setdefault(key, scores)  # read-only from here on: safe to share
     cluster = str((sample.metadata or {}).get("cluster", sample.id))
-    return ScoredSample(str(sample.id), sample.epoch, scores, cluster)
+    # the same ids on every stage: one string each, not one per stage
+    return ScoredSample(sys.intern(str(sample.id)), sample.epoch, scores, sys.intern(cluster))
+
+
+def _canonical(value: Any) -> Any:
+    """NaN as the one `math.nan` object (each parsed NaN is another object, hashed apart)."""
+    if isinstance(value, float) and math.isnan(value):
+        return math.nan
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _frozen(scores: dict[str, tuple[Any, str | None]]) -> Any:
+    """A hashable key equal only for equal scores of equal types (1, 1.0 and True read alike
+    as outcomes but not as labels), or None when a value cannot be hashed."""
+
+    def freeze(v: Any) -> Any:
+        if isinstance(v, dict):
+            return ("dict", tuple((k, freeze(x)) for k, x in v.items()))
+        if isinstance(v, list):
+            return ("list", tuple(freeze(x) for x in v))
+        return (type(v).__name__, v)
+
+    key = tuple((name, freeze(value), label) for name, (value, label) in scores.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _label(value: Any) -> str | None:

@@ -10,6 +10,7 @@ redacted of e-mail addresses and phone numbers), and clusters of the flagged pro
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,11 @@ def _flags(sample: Any, categories: list[str]) -> dict[str, float | None]:
     return out
 
 
+def _shared(flags: dict[str, float | None], shared: dict[tuple[Any, ...], Any]) -> Any:
+    """One dict object for equal flags (read-only once kept)."""
+    return shared.setdefault(tuple(flags.items()), flags)
+
+
 def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any]:
     """The audit's figures from each stage's log (see the module's docstring).
 
@@ -112,17 +118,20 @@ def audit_summary(logs: dict[str, Path], categories: list[str]) -> dict[str, Any
     prompts: dict[str, str] = {}
     ids: dict[str, Any] = {}  # the id as the log holds it (an int or a str)
     judged = False
+    # a sample's flags are one of a few combinations: one shared dict each (150,000 samples)
+    shared: dict[tuple[Any, ...], dict[str, float | None]] = {}
     for i, (stage, path) in enumerate(logs.items()):
         flags[stage] = {}
         for sample in scored_samples(path):
-            sid = str(sample.id)
+            sid = sys.intern(str(sample.id))  # one string per prompt, not one per stage
             ids[sid] = sample.id
             judged = judged or "audit_judged" in (sample.scores or {})
-            flags[stage][sid] = _flags(sample, everything)
+            flags[stage][sid] = _shared(_flags(sample, everything), shared)
             if i == 0:
                 prompts[sid] = str((sample.metadata or {}).get("shown") or "")
     categories = [*(categories if judged else []), *OFFLINE_NAMES]
-    flags = {stage: {sid: {c: f[c] for c in categories} for sid, f in per.items()}
+    flags = {stage: {sid: _shared({c: f[c] for c in categories}, shared)
+                     for sid, f in per.items()}
              for stage, per in flags.items()}  # fmt: skip
     rates: dict[str, dict[str, Any]] = {}
     for stage, per in flags.items():
