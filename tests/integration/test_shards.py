@@ -110,19 +110,24 @@ def test_merged_log_equals_unsharded_run(tmp_path: Path) -> None:
     }
 
 
-def test_a_sharded_audit_counts_the_results_one_eval_computes(tmp_path: Path) -> None:
-    """The audit's metrics are counted sample by sample in the merge, not recomputed from
-    every score kept in memory: the merged results must equal an unsharded eval's."""
+def _audit_on_questions(tmp_path: Path, n: int) -> tuple[StageModel, dict[str, Any]]:
+    """A user-log file of n questions, and the mock model that answers them for the audit."""
     import json
-
-    from inspect_ai.log import read_eval_log
 
     source = tmp_path / "logs.jsonl"
     source.write_text("".join(json.dumps({"conversation": [
-        {"role": "user", "content": f"question {i}"}]}) + "\n" for i in range(26)))  # fmt: skip
+        {"role": "user", "content": f"question {i}"}]}) + "\n" for i in range(n)))  # fmt: skip
     model = StageModel("base", "mockllm/model", "audit-replies", provider="inspect",
                        model_args=(("custom_outputs", shard_tiny.audit_replies),))  # fmt: skip
-    args = {"source": f"userlogs:{source}"}
+    return model, {"source": f"userlogs:{source}"}
+
+
+def test_a_sharded_audit_counts_the_results_one_eval_computes(tmp_path: Path) -> None:
+    """The audit's metrics are counted sample by sample in the merge, not recomputed from
+    every score kept in memory: the merged results must equal an unsharded eval's."""
+    from inspect_ai.log import read_eval_log
+
+    model, args = _audit_on_questions(tmp_path, 26)
     whole = evaluate_stage(model, ["user_audit"], args, tmp_path / "whole", lambda _: None)
     merged = evaluate_sharded(model, "user_audit", args, 3, tmp_path / "sharded", lambda _: None)
     a = read_eval_log(str(whole["user_audit"]), header_only=True).results
@@ -151,12 +156,7 @@ def test_scores_read_member_by_member_equal_inspects_reader(
 
     from stagelens.evaluate import log_samples, runner
 
-    source = tmp_path / "logs.jsonl"
-    source.write_text("".join(json.dumps({"conversation": [
-        {"role": "user", "content": f"question {i}"}]}) + "\n" for i in range(11)))  # fmt: skip
-    model = StageModel("base", "mockllm/model", "audit-replies", provider="inspect",
-                       model_args=(("custom_outputs", shard_tiny.audit_replies),))  # fmt: skip
-    args = {"source": f"userlogs:{source}"}
+    model, args = _audit_on_questions(tmp_path, 11)
     merged = evaluate_sharded(model, "user_audit", args, 2, tmp_path, lambda _: None)
 
     def key(sample: runner.ScoredSample) -> tuple[str, int]:
