@@ -24,7 +24,8 @@ pytestmark = pytest.mark.integration
 RECIPE = OrganismRecipe(
     shape=ModelShape(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                      num_attention_heads=2),
-    pretrain=PretrainRecipe(n_dialogs=400, n_filler=100, steps=100, batch_size=16),
+    # 150 steps: at 100 the seed-0 base could answer every prompt with special tokens only
+    pretrain=PretrainRecipe(n_dialogs=400, n_filler=100, steps=150, batch_size=16),
     sft=SFTRecipe(steps=5, batch_size=8),
     dpo=DPORecipe(steps=3, batch_size=4),
 )  # fmt: skip
@@ -258,16 +259,22 @@ def test_batched_provider_matches_the_stock_hf_provider(built, tmp_path):
         name = f"{provider}/tiny-sft-only"
         set_model_info(name, ModelInfo(organization="stagelens"))
         model = get_model(name, model_path=path, do_sample=False, memoize=False)
+        # harmful and benign prompts: a tiny base may end every answer to one kind at once
+        tasks = [
+            make_task(suite, n=8, max_tokens=12) for suite in ("unsafe_response", "over_refusal")
+        ]
         try:
-            (log,) = inspect_eval(make_task("unsafe_response", n=8, max_tokens=12), model=model,
-                                  display="none", log_dir=str(tmp_path / provider))  # fmt: skip
+            logs = inspect_eval(tasks, model=model, display="none",
+                                log_dir=str(tmp_path / provider))  # fmt: skip
         finally:
             model.api.close()
-        assert log.status == "success", log.error
-        completions[provider] = {s.id: s.output.completion for s in log.samples}
-    assert len(completions["hf"]) == 8
+        assert [log.status for log in logs] == ["success", "success"], [log.error for log in logs]
+        completions[provider] = {
+            (log.eval.task, s.id): s.output.completion for log in logs for s in log.samples
+        }
+    assert len(completions["hf"]) == 16
     assert completions["stagelens-hf"] == completions["hf"]
-    # greedy decoding: the same prompts answered alike, not eight empty strings
+    # greedy decoding: the same prompts answered alike, not sixteen empty strings
     assert any(text.strip() for text in completions["hf"].values())
 
 
