@@ -24,7 +24,8 @@ pytestmark = pytest.mark.integration
 RECIPE = OrganismRecipe(
     shape=ModelShape(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                      num_attention_heads=2),
-    # 150 steps: at 100 the seed-0 base could answer every prompt with special tokens only
+    # 150 steps: at 100, a corpus leaning harmful requests to compliance (tried, reverted) gave
+    # a base that answered every prompt with special tokens only, an empty text to compare
     pretrain=PretrainRecipe(n_dialogs=400, n_filler=100, steps=150, batch_size=16),
     sft=SFTRecipe(steps=5, batch_size=8),
     dpo=DPORecipe(steps=3, batch_size=4),
@@ -259,7 +260,7 @@ def test_batched_provider_matches_the_stock_hf_provider(built, tmp_path):
         name = f"{provider}/tiny-sft-only"
         set_model_info(name, ModelInfo(organization="stagelens"))
         model = get_model(name, model_path=path, do_sample=False, memoize=False)
-        # harmful and benign prompts: a tiny base may end every answer to one kind at once
+        # harmful and benign prompts: the comparison covers both kinds of answer
         tasks = [
             make_task(suite, n=8, max_tokens=12) for suite in ("unsafe_response", "over_refusal")
         ]
