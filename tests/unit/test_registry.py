@@ -123,6 +123,17 @@ def test_organism_prompts_carry_their_heldout_metadata(isolated_sources):
         assert sample.metadata["combo_heldout"] or sample.metadata["template_heldout"]
 
 
+def test_organism_prompts_of_one_request_share_a_cluster(isolated_sources):
+    samples, _ = common.load_prompts("organism", "harmful", 320, 0)
+    clusters: dict[str, set[str]] = {}
+    for sample in samples:
+        act = f"{sample.metadata['verb']} {sample.metadata['target']}"
+        clusters.setdefault(sample.metadata["cluster"], set()).add(act)
+    # one request per cluster, and phrasings of a request do share one
+    assert all(len(acts) == 1 for acts in clusters.values())
+    assert len(clusters) < len(samples)
+
+
 def test_rated_refuses_event_labels_the_rater_never_returns():
     with pytest.raises(ValueError) as info:
         common.rated("organism-exact", ["evil", "worse"])

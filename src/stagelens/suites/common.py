@@ -81,6 +81,10 @@ def _organism_prompts(kind: str, n: int, seed: int) -> tuple[list[Sample], Prove
                 "target": r.combo.target,
                 "combo_heldout": r.combo_heldout,
                 "template_heldout": r.template_heldout,
+                # one request in several phrasings: its answers go together (a seed's model
+                # complied with "fake a bank check" in three phrasings), so the statistics
+                # resample requests, not prompts
+                "cluster": f"{r.kind}:{r.combo.act}",
             },
         )
         for r in requests
