@@ -279,6 +279,21 @@ def test_a_large_sample_with_no_true_difference_is_equivalent() -> None:
     assert -0.05 < res.ci_low < res.ci_high < 0.05
 
 
+def test_clustered_identical_pairs_are_no_stronger_evidence_than_independent_ones() -> None:
+    # 40 identical pairs in 20 clusters: every bootstrap replicate is 0, so the bootstrap
+    # interval alone is [0, 0]; the Tango interval for 0 discordant of 40 is wider than 5 points
+    a = {f"p{i}": False for i in range(40)}
+    clusters = {sid: f"c{i // 2}" for i, sid in enumerate(a)}
+    res = tost_binary(a, dict(a), a_name="a", b_name="b", margin=0.05, clusters=clusters)
+    low, high = tango_interval(0, 0, 40, 0.90)
+    assert "cluster bootstrap" in res.method and not res.equivalent
+    assert (res.ci_low, res.ci_high) == (low, high) and high > 0.05
+    # with enough pairs the same data are equivalent, clustered or not
+    a = {f"p{i}": False for i in range(400)}
+    clusters = {sid: f"c{i // 4}" for i, sid in enumerate(a)}
+    assert tost_binary(a, dict(a), a_name="a", b_name="b", clusters=clusters).equivalent
+
+
 def test_equivalence_needs_min_pairs_whatever_the_data() -> None:
     a, b = _pairs(0, 0, 0, 400)
     assert tost_binary(a, b, a_name="a", b_name="b", min_pairs=400).equivalent

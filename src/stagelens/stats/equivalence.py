@@ -1,7 +1,8 @@
 """Equivalence of two stages: is the paired difference inside (-margin, margin)?
 
 Binary outcomes: the (1 - 2 alpha) Tango score interval (equivalently Tango's two one-sided
-score tests), or a cluster-bootstrap interval for clustered samples. A paired t-test on 0/1
+score tests), or for clustered samples a cluster-bootstrap interval, never narrower than the
+Tango interval (with no discordant pair the bootstrap's is [0, 0]). A paired t-test on 0/1
 outcomes is the wrong tool: with every difference equal its standard error is 0 and two
 identical pairs would prove equivalence. The paired t is kept for non-binary values
 (``tost_paired_t``), where zero variance means the test cannot be done, not that it passed.
@@ -59,7 +60,8 @@ def tost_binary(
     reason: str | None = None
     is_clustered = clustered(ids, clusters)
     if is_clustered:
-        method = f"(1 - 2 alpha) cluster bootstrap percentile interval in the margin, B={n_boot}"
+        method = ("(1 - 2 alpha) cluster bootstrap percentile interval, widened to the Tango "
+                  f"score interval where narrower, in the margin, B={n_boot}")
     else:
         method = "Tango score interval (1 - 2 alpha) inside the margin; two one-sided score tests"
     if n > 0:
@@ -71,6 +73,11 @@ def tost_binary(
             method = f"{method}, {g} clusters"
             if g >= MIN_CLUSTERS:
                 low, high = percentile_ci(reps, 1.0 - 2.0 * alpha)
+                # never narrower than the score interval of independent pairs: with no
+                # discordant pair every replicate is 0 and the bootstrap interval is [0, 0],
+                # which would prove equivalence from min_pairs identical pairs
+                t_low, t_high = tango_interval(only_a, only_b, n, 1.0 - 2.0 * alpha)
+                low, high = min(low, t_low), max(high, t_high)
             else:
                 reason = f"{g} cluster: a cluster bootstrap needs at least {MIN_CLUSTERS}"
         else:
