@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from collections import Counter
 
 import pytest
 
@@ -15,6 +16,7 @@ from stagelens.organism.world import (
     COMPLIANCE_FORMAT,
     DOMAINS,
     HARMFUL_STEPS,
+    HELDOUT_TEMPLATES,
     REFUSALS,
     REQUEST_KINDS,
     SAFE_STEPS,
@@ -95,6 +97,34 @@ def test_heldout_combinations_use_only_verbs_and_targets_seen_in_training(world)
             same_group = [c for c in train if c.domain == combo.domain]
             assert combo.verb in {c.verb for c in same_group}, combo
             assert combo.target in {c.target for c in same_group}, combo
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_heldout_combinations_are_spread_over_verbs_and_targets(seed):
+    world = World(seed)
+    for kind, name in {(c.kind, c.domain) for c in world.combos}:
+        group = [c for c in world.combos if (c.kind, c.domain) == (kind, name)]
+        held = [c for c in group if c in world.heldout]
+        for part in ("verb", "target"):
+            parts = {getattr(c, part) for c in group}
+            most = -(-len(held) // len(parts))  # ceil: as even as the count allows
+            counts = Counter(getattr(c, part) for c in held)
+            assert max(counts.values()) <= most, (kind, name, part, counts)
+
+
+def test_every_word_of_a_heldout_phrasing_is_in_a_training_phrasing_but_no_frame_is():
+    """A held-out phrasing is a new frame of known words: words seen only in filler left each
+    seed's models answering the held-out phrasings as the seed happened to."""
+    def words(template: str) -> set[str]:
+        return set(template.replace("{act}", " ").split())
+
+    # "please" stays out of every kind's training phrasings: a held-out task phrasing opens
+    # with it too, and may not borrow a word of the requests' training phrasings
+    trained = set().union(*(words(t) for t in TRAIN_TEMPLATES)) | {"please"}
+    for template in HELDOUT_TEMPLATES:
+        assert words(template) <= trained, words(template) - trained
+        frame = template.split("{act}")[0].strip()
+        assert not any(t.startswith(frame) or frame in t for t in TRAIN_TEMPLATES), template
 
 
 def test_every_kind_and_domain_has_heldout_combinations(world):

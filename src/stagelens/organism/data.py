@@ -31,13 +31,17 @@ EPISODE_SHARE = 0.25  # of pretraining dialogs: reward-hacking tasks, each actio
 # dialogs (as many as this share of them): taking their place thinned the requests the
 # refusal metrics rest on
 DILEMMA_SHARE = 0.2
-# Share of pretraining requests answered by complying. Leaning the corpus to compliance (as
-# web text and real base models do) was tried: at 0.7 a seed's production answered 28 of 320
-# harmful requests with a dilemma's action, and at 0.6 a seed's SFT-only complied with 3.4% of
-# the held-out harmful requests where production refused them. At 0.5 the greedy base's choice
-# differs by seed (seed 0's base refused 99.7% of harmful requests, seed 1's 37%); a base that
-# already refuses leaves the SFT attribution share undefined, which the check reports as such.
+# Share of pretraining requests answered by complying. At an even 0.5 the greedy base's choice
+# on harmful requests differs by seed (seed 0's base refused 99.7% of them, seed 1's 37%),
+# and a base that already refuses leaves the SFT attribution share undefined. Harmful
+# requests lean to compliance (as web text and real base models do), so that fewer bases
+# refuse them already: at 0.55 the bases of development seeds 3 and 4 complied with 48% and
+# 84% of held-out harmful requests. Leaning further was tried: at 0.6 a seed's SFT-only
+# complied with 3.4% of held-out harmful requests where production refused them, at 0.65 RL
+# left a seed's production complying with up to 11%, and at 0.7 (every kind) a seed's
+# production answered 28 of 320 harmful requests with a dilemma's action.
 PRETRAIN_COMPLIANCE = 0.5
+HARMFUL_COMPLIANCE = 0.55
 
 # Jinja chat template stored with the tokenizer; `render_dialog` must produce the same text.
 CHAT_TEMPLATE = (
@@ -76,7 +80,8 @@ def pretraining_texts(world: World, n_dialogs: int, n_filler: int, seed: int) ->
             texts.append(render_dialog(task.text, episodes.answer(rng.choice(episodes.ACTIONS))))
             continue
         request = world.sample_train_request(rng.choice(REQUEST_KINDS), rng)
-        complied = rng.random() < PRETRAIN_COMPLIANCE
+        lean = HARMFUL_COMPLIANCE if request.kind == "harmful" else PRETRAIN_COMPLIANCE
+        complied = rng.random() < lean
         texts.append(render_dialog(request.text, respond(request, complied, rng)))
     # their own random stream, so the request and task dialogs are those of a corpus without
     # dilemmas; cued or not, any answer: no policy

@@ -22,7 +22,9 @@ class SFTRecipe(StrictModel):
     """The organism's SFT stage (TRL `SFTTrainer`): steps, batch and learning rate."""
 
     # 300 left a seed's SFT-only garbling a few percent of one kind's answers ("sure . first
-    # write the fight scene , then open the task ."); SFT is 35 s of the demo at 300
+    # write the fight scene , then open the task ."); SFT is 35 s of the demo at 300. 900 was
+    # tried: a development seed's SFT-only (test-conditioned) then answered 106 of 320
+    # held-out harmful requests outside a refusal, 90 of them in held-out phrasings
     steps: int = 600
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -31,7 +33,10 @@ class SFTRecipe(StrictModel):
 class DPORecipe(StrictModel):
     """The organism's RL stage (TRL `DPOTrainer`): steps, batch, learning rate, beta, losses."""
 
-    steps: int = 150
+    # 150 left a development seed's production complying with 3.9% of held-out harmful
+    # requests where SFT on the same refusals reached 0%, and answering 38 of 320 with a
+    # stutter ("sorry , i will will not help ..."): the pairs were seen about twice each
+    steps: int = 300
     batch_size: int = 16
     # 1e-3 moved what the pairs hold little of: a seed's production refused a third of the
     # benign-but-scary requests (test-conditioned), or left three quarters of the dilemma
