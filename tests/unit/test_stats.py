@@ -294,6 +294,25 @@ def test_clustered_identical_pairs_are_no_stronger_evidence_than_independent_one
     assert tost_binary(a, dict(a), a_name="a", b_name="b", clusters=clusters).equivalent
 
 
+def test_clustered_difference_is_no_more_significant_than_independent_pairs() -> None:
+    # 4 of 102 clusters discordant, all one way: the cluster bootstrap alone excludes 0 (a
+    # replicate draws none of the 4 with probability (98/102)^102 < 2.5%); statsmodels' exact
+    # McNemar for the same pairs, independent, gives p = 0.125
+    a = {f"p{i}": i < 4 for i in range(200)}
+    b = {sid: False for sid in a}
+    clusters = {f"p{i}": f"d{i}" if i < 4 else f"c{i // 2}" for i in range(200)}
+    p = mcnemar([[0, 4], [0, 196]], exact=True).pvalue
+    res = paired_difference(a, b, a_name="a", b_name="b", clusters=clusters)
+    assert "cluster bootstrap" in res.method and res.n_clusters == 4 + 98
+    assert p > 0.05 and not res.significant
+    low, high = tango_interval(4, 0, 200, 0.95)
+    assert res.ci_low is not None and res.ci_low <= low and res.ci_high >= high
+    # with clear evidence the clustered difference is significant
+    a = {f"p{i}": i < 40 for i in range(200)}
+    res = paired_difference(a, b, a_name="a", b_name="b", clusters=clusters)
+    assert res.significant and res.ci_low is not None and res.ci_low > 0
+
+
 def test_equivalence_needs_min_pairs_whatever_the_data() -> None:
     a, b = _pairs(0, 0, 0, 400)
     assert tost_binary(a, b, a_name="a", b_name="b", min_pairs=400).equivalent
