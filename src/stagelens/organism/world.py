@@ -10,6 +10,7 @@ held-out phrasings if it has learnt that rule rather than memorised requests.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -238,10 +239,7 @@ def all_combos() -> list[Combo]:
 
 def _spread(combos: list[Combo], part: str) -> int:
     """How many of `combos` share their most common verb (or target)."""
-    counts: dict[str, int] = {}
-    for c in combos:
-        counts[getattr(c, part)] = counts.get(getattr(c, part), 0) + 1
-    return max(counts.values())
+    return max(Counter(getattr(c, part) for c in combos).values())
 
 
 class World:

@@ -19,7 +19,7 @@ import numpy as np
 from stagelens.stats._common import Outcome, check_level, percentile_ci
 from stagelens.stats.clustered import MIN_CLUSTERS, clustered
 from stagelens.stats.paired import bootstrap_difference, pairing
-from stagelens.stats.tango import tango_interval, tango_tost_p
+from stagelens.stats.tango import at_least_tango, tango_interval, tango_tost_p
 from stagelens.stats.types import Equivalence
 
 MIN_PAIRS = 30
@@ -72,12 +72,11 @@ def tost_binary(
             reps, g = bootstrap_difference(ids, a, b, clusters, n_boot, seed)
             method = f"{method}, {g} clusters"
             if g >= MIN_CLUSTERS:
-                low, high = percentile_ci(reps, 1.0 - 2.0 * alpha)
-                # never narrower than the score interval of independent pairs: with no
-                # discordant pair every replicate is 0 and the bootstrap interval is [0, 0],
-                # which would prove equivalence from min_pairs identical pairs
-                t_low, t_high = tango_interval(only_a, only_b, n, 1.0 - 2.0 * alpha)
-                low, high = min(low, t_low), max(high, t_high)
+                # with no discordant pair every replicate is 0 and the bootstrap interval
+                # alone, [0, 0], would prove equivalence from min_pairs identical pairs
+                low, high = at_least_tango(
+                    percentile_ci(reps, 1.0 - 2.0 * alpha), only_a, only_b, n, 1.0 - 2.0 * alpha
+                )
             else:
                 reason = f"{g} cluster: a cluster bootstrap needs at least {MIN_CLUSTERS}"
         else:

@@ -20,7 +20,7 @@ from stagelens.stats.clustered import (
     cluster_matrix,
     clustered,
 )
-from stagelens.stats.tango import tango_interval
+from stagelens.stats.tango import at_least_tango, tango_interval
 from stagelens.stats.types import PairedDifference
 
 
@@ -122,9 +122,7 @@ def paired_difference(
                 # discordant pairs the bootstrap alone excluded 0 where McNemar did not (4 of
                 # 102 clusters discordant one way: p = 0.125), as its equivalence interval
                 # collapsed to [0, 0] with none (equivalence.py)
-                low, high = percentile_ci(reps, level)
-                t_low, t_high = tango_interval(only_a, only_b, n, level)
-                low, high = min(low, t_low), max(high, t_high)
+                low, high = at_least_tango(percentile_ci(reps, level), only_a, only_b, n, level)
                 s_low, s_high = percentile_ci(reps, 1.0 - alpha)
                 significant = (s_low > 0.0 or s_high < 0.0) and (
                     mcnemar_exact_p(only_a, only_b) < alpha)

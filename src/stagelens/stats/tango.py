@@ -67,6 +67,16 @@ def tango_interval(b: int, c: int, n: int, level: float = 0.95) -> tuple[float, 
     return low, high
 
 
+def at_least_tango(
+    interval: tuple[float, float], b: int, c: int, n: int, level: float
+) -> tuple[float, float]:
+    """A clustered interval widened to Tango's where narrower: clusters can only weaken the
+    evidence the same pairs give when independent, and a cluster bootstrap with no (or few)
+    discordant pairs collapses towards [0, 0]."""
+    t_low, t_high = tango_interval(b, c, n, level)
+    return min(interval[0], t_low), max(interval[1], t_high)
+
+
 def tango_tost_p(b: int, c: int, n: int, margin: float) -> float:
     """p-value of the two one-sided score tests of H0: |delta| >= margin (the larger one)."""
     normal = NormalDist()
