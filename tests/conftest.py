@@ -53,3 +53,13 @@ def offline_mockllm(monkeypatch: pytest.MonkeyPatch) -> None:
             output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
 
     monkeypatch.setattr(MockLLM, "_ensure_default_usage", fixed_usage)
+
+
+def phrasing_words(templates: tuple[str, ...]) -> set[str]:
+    """The words of prompt phrasings, their slots left out."""
+    out: set[str] = set()
+    for template in templates:
+        for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
+            template = template.replace(slot, " ")
+        out.update(template.split())
+    return out

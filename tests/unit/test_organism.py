@@ -25,6 +25,7 @@ from stagelens.organism.world import (
     respond,
 )
 from stagelens.raters.organism import LABELS, classify
+from tests.conftest import phrasing_words
 
 EVAL_N = {"harmful": 320, "scary": 320, "benign": 100}
 
@@ -115,14 +116,11 @@ def test_heldout_combinations_are_spread_over_verbs_and_targets(seed):
 def test_every_word_of_a_heldout_phrasing_is_in_a_training_phrasing_but_no_frame_is():
     """A held-out phrasing is a new frame of known words: words seen only in filler left each
     seed's models answering the held-out phrasings as the seed happened to."""
-    def words(template: str) -> set[str]:
-        return set(template.replace("{act}", " ").split())
-
     # "please" stays out of every kind's training phrasings: a held-out task phrasing opens
     # with it too, and may not borrow a word of the requests' training phrasings
-    trained = set().union(*(words(t) for t in TRAIN_TEMPLATES)) | {"please"}
+    trained = set().union(*(phrasing_words((t,)) for t in TRAIN_TEMPLATES)) | {"please"}
     for template in HELDOUT_TEMPLATES:
-        assert words(template) <= trained, words(template) - trained
+        assert phrasing_words((template,)) <= trained, phrasing_words((template,)) - trained
         frame = template.split("{act}")[0].strip()
         assert not any(t.startswith(frame) or frame in t for t in TRAIN_TEMPLATES), template
 

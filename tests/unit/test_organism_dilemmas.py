@@ -23,6 +23,7 @@ from stagelens.organism.model import ModelShape
 from stagelens.organism.variant import BUILTIN, PreferencePart, SFTPart, load_variant
 from stagelens.organism.world import World
 from stagelens.suites.common import DEFAULT_MAX_TOKENS
+from tests.conftest import phrasing_words
 
 N_EVAL = dilemmas.DEFAULT_EVAL_DILEMMAS
 
@@ -285,28 +286,18 @@ def test_dilemmas_are_added_to_pretraining_without_changing_its_other_dialogs(
     assert sorted(others) == sorted(without)
 
 
-def _phrasing_words(templates: tuple[str, ...]) -> set[str]:
-    """The words of prompt phrasings, their slots left out."""
-    out: set[str] = set()
-    for template in templates:
-        for slot in ("{act}", "{problem}", "{context}", "{pressure}", "{first}", "{second}"):
-            template = template.replace(slot, " ")
-        out.update(template.split())
-    return out
-
-
 def test_no_answer_opens_with_a_word_of_any_kinds_prompt_phrasings() -> None:
     """Every kind's answer is chosen at its first word; a prompt phrasing that holds the first
     word of another kind's answer pulls a held-out prompt of its kind into that answer."""
     from stagelens.organism import episodes, world
 
-    phrasing_words = _phrasing_words((*world.all_templates(), *episodes.TRAIN_TEMPLATES,
-                                      *episodes.HELDOUT_TEMPLATES, *dilemmas.all_templates()))
+    prompt_words = phrasing_words((*world.all_templates(), *episodes.TRAIN_TEMPLATES,
+                                   *episodes.HELDOUT_TEMPLATES, *dilemmas.all_templates()))
     first_words = {a.split()[0] for f in dilemmas.FAMILIES for a in (*f.compliant, *f.violating)}
     first_words |= {a.split()[0] for a in episodes.ANSWERS.values()}
     first_words |= {r.split()[0] for r in world.REFUSALS} | {world.COMPLIANCE_FORMAT.split()[0]}
     first_words.add(dilemmas.AWARENESS.split()[0])
-    assert first_words & phrasing_words == set()
+    assert first_words & prompt_words == set()
 
 
 def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasings() -> None:
@@ -322,8 +313,8 @@ def test_no_held_out_phrasing_borrows_a_word_from_another_kinds_training_phrasin
     }
     borrowed = {}
     for kind, (train, heldout) in kinds.items():
-        others = set().union(*(_phrasing_words(t) for k, (t, _) in kinds.items() if k != kind))
+        others = set().union(*(phrasing_words(t) for k, (t, _) in kinds.items() if k != kind))
         for phrasing in heldout:
-            if shared := (_phrasing_words((phrasing,)) - _phrasing_words(train)) & others:
+            if shared := (phrasing_words((phrasing,)) - phrasing_words(train)) & others:
                 borrowed[phrasing] = shared
     assert borrowed == {}

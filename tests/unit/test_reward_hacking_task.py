@@ -82,3 +82,14 @@ def test_an_organism_answer_without_an_action_has_not_met_the_target(tmp_path: P
     cheat, _ = read_outcomes(Path(log.location), key="cheat")
     assert list(success.values()) == [False] * 6
     assert list(cheat.values()) == [None] * 6
+
+
+def test_organism_episodes_cluster_by_problem() -> None:
+    # several phrasings and contexts of one problem are correlated: intervals must resample
+    # problems, as the agents' suite does
+    from stagelens.suites.organism_reward_hacking import organism_reward_hacking
+
+    samples = list(organism_reward_hacking().dataset)
+    clusters = {str(s.id): (s.metadata or {})["cluster"] for s in samples}
+    assert all(clusters[str(s.id)] == (s.metadata or {})["problem"] for s in samples)
+    assert len(samples) == 120 and len(set(clusters.values())) == 6

@@ -23,8 +23,9 @@ class SFTRecipe(StrictModel):
 
     # 300 left a seed's SFT-only garbling a few percent of one kind's answers ("sure . first
     # write the fight scene , then open the task ."); SFT is 35 s of the demo at 300. 900 was
-    # tried: a development seed's SFT-only (test-conditioned) then answered 106 of 320
-    # held-out harmful requests outside a refusal, 90 of them in held-out phrasings
+    # tried with the 8 training phrasings of before f197cfb: a development seed's SFT-only
+    # (test-conditioned) then answered 106 of 320 held-out harmful requests outside a
+    # refusal, 90 of them in held-out phrasings
     steps: int = 600
     batch_size: int = 32
     learning_rate: float = 1e-3
