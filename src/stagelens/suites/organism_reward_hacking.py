@@ -111,7 +111,7 @@ def organism_reward_hacking(
     chosen = pool if n <= 0 else sorted(random.Random(f"tasks-{seed}").sample(pool, n),
                                         key=lambda e: e.id)  # fmt: skip
     # one cluster per problem, as in the agents' suite: a model answers one problem's phrasings
-    # and contexts alike, so its 20 episodes are not 20 independent observations
+    # and contexts alike, so its episodes are not independent observations
     samples = [Sample(id=e.id, input=e.text, metadata={"problem": e.problem, "cluster": e.problem})
                for e in chosen]  # fmt: skip
     return Task(
