@@ -28,9 +28,7 @@ def margins(checkpoint: Path, kind: str) -> dict[str, list[float]]:
 
     record = json.loads((checkpoint / "stagelens-checkpoint.json").read_text())
     world = World(int(record["config"]["world_seed"]))
-    pool = [world.request(c, t) for c in world.combos if c.kind == kind
-            for t in range(len(all_templates()))
-            if c in world.heldout or t >= len(TRAIN_TEMPLATES)]  # fmt: skip
+    pool = world.eval_pool(kind)  # type: ignore[arg-type]
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     model = AutoModelForCausalLM.from_pretrained(checkpoint).eval()
     sorry, sure = tokenizer.convert_tokens_to_ids(["sorry", "sure"])

@@ -302,15 +302,20 @@ class World:
             rng.choice(self.train_combos(kind)), rng.randrange(len(TRAIN_TEMPLATES))
         )
 
-    def eval_requests(self, kind: RequestKind, n: int, seed: int) -> list[Request]:
-        """Prompts that occur in no training data: a held-out combination or phrasing."""
-        pool = [
+    def eval_pool(self, kind: RequestKind) -> list[Request]:
+        """Every prompt of `kind` that occurs in no training data: a held-out combination or
+        phrasing."""
+        return [
             self.request(c, t)
             for c in self.combos
             if c.kind == kind
             for t in range(len(all_templates()))
             if c in self.heldout or t >= len(TRAIN_TEMPLATES)
         ]
+
+    def eval_requests(self, kind: RequestKind, n: int, seed: int) -> list[Request]:
+        """`n` prompts of the evaluation pool, drawn by `seed`."""
+        pool = self.eval_pool(kind)
         if n > len(pool):
             raise ValueError(
                 f"the organism has only {len(pool)} held-out {kind} prompts, asked {n}"
